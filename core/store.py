@@ -1,0 +1,244 @@
+"""ChunkStore: the only module that imports chromadb. Chunks live in one collection, document records in another.
+
+Imports: stdlib, numpy, chromadb, core. A document's record is its commit point: chunks are written first, the
+record second, stale chunks deleted last, and readers keep only chunks whose doc_hash matches a committed
+record. So a crash at any step leaves each document either at its old version or its new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core.config import Settings
+from core.errors import EmbeddingModelMismatch, StoreUnavailable
+from core.types import Chunk, Document, DocumentMeta
+
+log = logging.getLogger(__name__)
+
+_PAGE = 2000
+_DOC_VECTOR = [1.0, 0.0]  # document records are looked up by id, never by vector; chroma still wants one
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    doc_id: str
+    meta: DocumentMeta
+    media_type: str
+    content_hash: str
+    file_hash: str
+    signature: str  # chunker version + settings + embedder: a change re-chunks and re-embeds
+    n_chunks: int
+    chars: int
+
+
+@dataclass(frozen=True)
+class StoredChunks:
+    """Every committed chunk with its embedding, as loaded for the in-memory indexes."""
+
+    chunks: list[Chunk]
+    embeddings: np.ndarray
+
+
+def _clean_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    # Chroma rejects None values and empty dicts; emit flat scalars only.
+    out = {k: v for k, v in meta.items() if v is not None}
+    return out or {"_": 0}
+
+
+def chunk_to_record(chunk: Chunk) -> tuple[str, str, dict[str, Any]]:
+    meta = chunk.model_dump(exclude={"chunk_id", "text"})
+    return chunk.chunk_id, chunk.text, _clean_meta(meta)
+
+
+def record_to_chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    fields = {k: v for k, v in meta.items() if k in Chunk.model_fields}
+    return Chunk(chunk_id=chunk_id, text=text, **fields)
+
+
+class ChunkStore:
+    def __init__(self, client: Any, *, collection: str, embedder_id: str, dim: int) -> None:
+        self._client = client
+        self.embedder_id = embedder_id
+        self.dim = dim
+        try:
+            self._chunks = client.get_or_create_collection(
+                collection,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedder": embedder_id, "dim": dim},
+            )
+            self._docs = client.get_or_create_collection(
+                f"{collection}-documents", embedding_function=None, metadata={"kind": "documents"}
+            )
+        except Exception as exc:  # noqa: BLE001 - chroma raises many types; all mean "store not usable"
+            raise StoreUnavailable(f"Could not open the vector store: {exc}") from exc
+        recorded = (self._chunks.metadata or {}).get("embedder")
+        if recorded and recorded != embedder_id:
+            raise EmbeddingModelMismatch(
+                f"The store was built with embedding model {recorded!r} but {embedder_id!r} is configured. "
+                "Rebuild it with `pka ingest --rebuild` or configure the original model."
+            )
+        try:
+            self._batch = int(client.get_max_batch_size())
+        except Exception:  # noqa: BLE001 - older servers do not report it
+            self._batch = 1000
+        self._batch = max(100, min(self._batch, 5000))
+
+    # ---- documents -------------------------------------------------------------------------------------------
+    def document_records(self) -> dict[str, DocumentRecord]:
+        out: dict[str, DocumentRecord] = {}
+        for ids, _docs, metas, _emb in self._page(self._docs, include=["metadatas"]):
+            for doc_id, meta in zip(ids, metas, strict=True):
+                out[doc_id] = _meta_to_record(doc_id, meta)
+        return out
+
+    def document_text(self, doc_id: str) -> str | None:
+        got = self._docs.get(ids=[doc_id], include=["documents"])
+        if not got["ids"]:
+            return None
+        return str(got["documents"][0])
+
+    def version(self) -> str:
+        """A fingerprint of the committed state: changes whenever a document is added, replaced or removed."""
+        parts = sorted(f"{r.doc_id}:{r.content_hash}:{r.signature}" for r in self.document_records().values())
+        return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
+
+    # ---- writes ----------------------------------------------------------------------------------------------
+    def write_document(
+        self,
+        document: Document,
+        chunks: Sequence[Chunk],
+        embeddings: np.ndarray,
+        *,
+        file_hash: str,
+        signature: str,
+    ) -> DocumentRecord:
+        """Replace a document's chunks. Chunks first, record (the commit) second, stale chunks last."""
+        if len(chunks) != len(embeddings):
+            raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
+        for lo in range(0, len(chunks), self._batch):
+            part = chunks[lo : lo + self._batch]
+            records = [chunk_to_record(c) for c in part]
+            self._chunks.upsert(
+                ids=[r[0] for r in records],
+                documents=[r[1] for r in records],
+                metadatas=[r[2] for r in records],
+                embeddings=embeddings[lo : lo + self._batch].tolist(),
+            )
+        meta = {
+            **document.meta.model_dump(),
+            "media_type": document.media_type,
+            "content_hash": document.content_hash,
+            "file_hash": file_hash,
+            "signature": signature,
+            "n_chunks": len(chunks),
+            "chars": len(document.text),
+        }
+        self._docs.upsert(
+            ids=[document.doc_id], documents=[document.text], metadatas=[_clean_meta(meta)],
+            embeddings=[_DOC_VECTOR],
+        )
+        self._chunks.delete(
+            where={"$and": [{"doc_id": document.doc_id}, {"doc_hash": {"$ne": document.content_hash}}]}
+        )
+        return _meta_to_record(document.doc_id, meta)
+
+    def delete_document(self, doc_id: str) -> None:
+        self._docs.delete(ids=[doc_id])
+        self._chunks.delete(where={"doc_id": doc_id})
+
+    def sweep(self) -> int:
+        """Delete chunks that no committed record owns (left by an interrupted run). Returns how many."""
+        committed = {d: r.content_hash for d, r in self.document_records().items()}
+        stale: list[str] = []
+        for ids, _d, metas, _e in self._page(self._chunks, include=["metadatas"]):
+            for cid, meta in zip(ids, metas, strict=True):
+                if committed.get(str(meta.get("doc_id"))) != meta.get("doc_hash"):
+                    stale.append(cid)
+        for lo in range(0, len(stale), self._batch):
+            self._chunks.delete(ids=stale[lo : lo + self._batch])
+        return len(stale)
+
+    # ---- reads -----------------------------------------------------------------------------------------------
+    def count(self) -> int:
+        return int(self._chunks.count())
+
+    def load_all(self) -> StoredChunks:
+        """Every committed chunk with its embedding, in a stable order."""
+        committed = {d: r.content_hash for d, r in self.document_records().items()}
+        chunks: list[Chunk] = []
+        vectors: list[np.ndarray] = []
+        for ids, docs, metas, embs in self._page(self._chunks, include=["documents", "metadatas", "embeddings"]):
+            for cid, text, meta, emb in zip(ids, docs, metas, embs, strict=True):
+                if committed.get(str(meta.get("doc_id"))) != meta.get("doc_hash"):
+                    continue
+                chunks.append(record_to_chunk(cid, text, meta))
+                vectors.append(np.asarray(emb, dtype=np.float32))
+        order = sorted(range(len(chunks)), key=lambda i: (chunks[i].doc_id, chunks[i].ordinal))
+        chunks = [chunks[i] for i in order]
+        matrix = np.stack([vectors[i] for i in order]) if vectors else np.zeros((0, self.dim), np.float32)
+        return StoredChunks(chunks=chunks, embeddings=matrix)
+
+    def query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """Approximate nearest neighbours from the store's own index: (chunk_id, cosine similarity)."""
+        n = max(1, min(n, self.count()))
+        got = self._chunks.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
+        return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def _page(self, collection: Any, *, include: list[str]) -> Iterator[tuple[list[str], list, list, list]]:
+        offset = 0
+        while True:
+            got = collection.get(include=include, limit=_PAGE, offset=offset)
+            ids = got["ids"]
+            if not ids:
+                return
+            n = len(ids)
+            docs = got.get("documents") or [None] * n
+            metas = got.get("metadatas") or [{}] * n
+            embs = got.get("embeddings")
+            embs = list(embs) if embs is not None else [None] * n
+            yield ids, docs, metas, embs
+            if n < _PAGE:
+                return
+            offset += n
+
+
+def _meta_to_record(doc_id: str, meta: dict[str, Any]) -> DocumentRecord:
+    fields = {k: meta[k] for k in DocumentMeta.model_fields if k in meta}
+    return DocumentRecord(
+        doc_id=doc_id,
+        meta=DocumentMeta(**fields),
+        media_type=str(meta.get("media_type", "")),
+        content_hash=str(meta.get("content_hash", "")),
+        file_hash=str(meta.get("file_hash", "")),
+        signature=str(meta.get("signature", "")),
+        n_chunks=int(meta.get("n_chunks", 0)),
+        chars=int(meta.get("chars", 0)),
+    )
+
+
+def open_client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_host:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    except Exception as exc:  # noqa: BLE001 - connection and disk errors alike mean the store is not usable
+        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_path
+        raise StoreUnavailable(f"Could not open the vector store at {where}: {exc}") from exc
+
+
+def open_store(settings: Settings, *, embedder_id: str, dim: int) -> ChunkStore:
+    return ChunkStore(open_client(settings), collection=settings.collection, embedder_id=embedder_id, dim=dim)

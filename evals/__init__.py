@@ -1,0 +1,1 @@
+"""Measurement, not tests: question sets, metrics and reports for retrieval and answers."""

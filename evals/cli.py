@@ -1,0 +1,36 @@
+"""`pka eval`: run a question set and write a JSON report and a Markdown table."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import typer
+
+from core.config import get_settings
+
+
+def eval_command(
+    question_set: Path = typer.Option(Path("evals/dev.jsonl"), "--set", help="Question set (JSONL)."),
+    out: Path = typer.Option(None, help="Report folder (default evals/results/<timestamp>)."),
+    compare: Path = typer.Option(None, help="A report.json to compare with (e.g. evals/results/baseline/report.json)."),
+) -> None:
+    """Measure retrieval, answers, abstention and latency on a question set."""
+    from assistant.service import build_service
+    from evals.runner import load_set, run_eval, to_markdown
+
+    try:
+        items = load_set(question_set)
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    service = build_service(get_settings())
+    report = run_eval(service, items)
+    baseline = json.loads(compare.read_text()) if compare else None
+    out = out or Path("evals/results") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    md = to_markdown(report, baseline=baseline, title=f"Eval of {question_set.name}")
+    (out / "report.md").write_text(md)
+    typer.echo(md)
+    typer.echo(f"Report written to {out}/")

@@ -1,0 +1,1 @@
+"""Write side: discover, parse, clean, chunk, embed and store the partnership's documents."""
