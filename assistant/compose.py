@@ -26,17 +26,31 @@ _LIST_Q = re.compile(
     re.I,
 )
 _COMPARE_Q = re.compile(r"\b(?:compare|comparison|both|each|do they match|versus|vs\.?|differ\w*)\b", re.I)
-_DIGIT = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty)\b", re.I)
+_DIGIT = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty)\b", re.I
+)
 _TIME_UNIT = re.compile(r"\b(?:days?|weeks?|months?|years?|hours?)\b", re.I)
-_HOW_MANY_NOUN = re.compile(r"\bhow many ([a-z][a-z\s-]{2,40}?)(?:\s+(?:did|does|do|was|were|is|are|has|have|had)\b|[?,]|$)", re.I)
+_HOW_MANY_NOUN = re.compile(
+    r"\bhow many ([a-z][a-z\s-]{2,40}?)(?:\s+(?:did|does|do|was|were|is|are|has|have|had)\b|[?,]|$)", re.I
+)
 _YEAR = re.compile(r"\b(20\d\d|19\d\d)(?:\s*[/-]\s*(\d{2,4}))?\b")
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+ [A-Z][a-z]{2,}|Councillor [A-Z][a-z]+|Mr\.? [A-Z][a-z]+|Ms\.? [A-Z][a-z]+)\b")
 _ROLE = re.compile(
     r"\b(?:Independent Chair|Independent Scrutineer|Scrutineer|Chair(?:man|person)?|Director|Head of|Manager|Lead|"
     r"Officer|Councillor|Cabinet Member|Lay Member|Superintendent|Nurse|Consultant)\b"
 )
-_NOT_NAMES = {"East Sussex", "West Sussex", "County Council", "Safeguarding Children", "Children Partnership",
-              "Rapid Reviews", "Local Child", "Child Safeguarding", "Practice Review", "Serious Case"}
+_NOT_NAMES = {
+    "East Sussex",
+    "West Sussex",
+    "County Council",
+    "Safeguarding Children",
+    "Children Partnership",
+    "Rapid Reviews",
+    "Local Child",
+    "Child Safeguarding",
+    "Practice Review",
+    "Serious Case",
+}
 _BULLET = re.compile(r"^\s*(?:[·•▪◦●\-–*]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 
 SIGNPOST = (
@@ -126,7 +140,13 @@ class Composer:
         m = _HOW_MANY_NOUN.search(question)
         if m and not _TIME_UNIT.search(m.group(1)):
             # "how many reviews" is not answered by "within fifteen days"
-            numbers = list(re.finditer(r"\b[\d,]+\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty)\b", unit.text, re.I))
+            numbers = list(
+                re.finditer(
+                    r"\b[\d,]+\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty)\b",
+                    unit.text,
+                    re.I,
+                )
+            )
             return any(not _TIME_UNIT.match(unit.text[n.end() : n.end() + 8].strip()) for n in numbers)
         return True
 
@@ -182,9 +202,7 @@ class Composer:
         return list(per_doc.values()) if len(per_doc) >= 2 else []
 
     def _abstain(self, question: str) -> Composition:
-        text = (
-            "I can't find an answer to that in the partnership's knowledge base, so I won't guess. " + SIGNPOST
-        )
+        text = "I can't find an answer to that in the partnership's knowledge base, so I won't guess. " + SIGNPOST
         return Composition(answer=text, abstained=True, citations=[], kind="abstain")
 
 
@@ -194,7 +212,9 @@ def _share(have: set[str], q_terms: list[str], idf: Callable[[str], float]) -> f
 
 
 def _overlaps(unit: Unit, chosen: list[Unit]) -> bool:
-    return any(u.hit.chunk.doc_id == unit.hit.chunk.doc_id and u.start < unit.end and unit.start < u.end for u in chosen)
+    return any(
+        u.hit.chunk.doc_id == unit.hit.chunk.doc_id and u.start < unit.end and unit.start < u.end for u in chosen
+    )
 
 
 def _years(text: str) -> set[int]:
@@ -237,9 +257,18 @@ def _render(units: list[Unit], kind: str) -> Composition:
             numbers[c.chunk_id] = len(numbers) + 1
             citations.append(
                 Citation(
-                    n=numbers[c.chunk_id], chunk_id=c.chunk_id, document_id=c.doc_id, title=c.title,
-                    section=c.section, page=c.page, text=c.text, quote=u.text, start=u.start, end=u.end,
-                    doc_type=c.doc_type, partnership=c.partnership,
+                    n=numbers[c.chunk_id],
+                    chunk_id=c.chunk_id,
+                    document_id=c.doc_id,
+                    title=c.title,
+                    section=c.section,
+                    page=c.page,
+                    text=c.text,
+                    quote=u.text,
+                    start=u.start,
+                    end=u.end,
+                    doc_type=c.doc_type,
+                    partnership=c.partnership,
                 )
             )
         else:

@@ -35,7 +35,12 @@ def user_turns(history: list) -> list[str]:
 
 def is_follow_up(question: str) -> bool:
     content = [w for w in words(question) if w not in STOPWORDS]
-    return bool(_FOLLOW_START.match(question)) or bool(_PRONOUN.search(question)) and len(content) <= 6 or len(content) <= 2
+    return (
+        bool(_FOLLOW_START.match(question))
+        or bool(_PRONOUN.search(question))
+        and len(content) <= 6
+        or len(content) <= 2
+    )
 
 
 def standalone(question: str, history: list) -> str:

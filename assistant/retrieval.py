@@ -26,7 +26,10 @@ from core.types import Chunk, Filters, SearchHit
 log = logging.getLogger(__name__)
 
 RRF_K = 60
-_REVIEW_NAME = re.compile(r"\b(?:child|family|baby)\s+([a-z]{1,2}|\d{1,3})\b(?!\s*(?:protection|death|sexual|criminal|exploitation|in|mental|safeguarding|and|with|who|is|was|are))", re.IGNORECASE)
+_REVIEW_NAME = re.compile(
+    r"\b(?:child|family|baby)\s+([a-z]{1,2}|\d{1,3})\b(?!\s*(?:protection|death|sexual|criminal|exploitation|in|mental|safeguarding|and|with|who|is|was|are))",
+    re.IGNORECASE,
+)
 _THEMATIC = re.compile(r"\bthematic review\b", re.IGNORECASE)
 _MINUTE_NO = re.compile(r"\b(\d{1,3}\.\d{1,2})\b")
 _ABBREV = re.compile(r"\b([A-Z][A-Z&]{1,6}s?)\b")
@@ -64,7 +67,9 @@ class _Index:
 
 
 class Retriever:
-    def __init__(self, *, store: ChunkStore, embedder: Embedder, glossary: Glossary, dense_exact_max: int = 30_000) -> None:
+    def __init__(
+        self, *, store: ChunkStore, embedder: Embedder, glossary: Glossary, dense_exact_max: int = 30_000
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.glossary = glossary
@@ -146,7 +151,10 @@ class Retriever:
         fused[~mask] = -np.inf
         k = min(top_k, int(mask.sum()))
         order = np.argsort(-fused, kind="stable")[:k]
-        return [SearchHit(chunk=index.chunks[i], score=float(fused[i]), rank=r + 1) for r, i in enumerate(order)]
+        return [
+            SearchHit(chunk=index.chunks[i], score=float(fused[i]), rank=r + 1, dense=float(dense[i]))
+            for r, i in enumerate(order)
+        ]
 
     def _dense_scores(self, text: str, index: _Index) -> np.ndarray:
         vector = self.embedder.embed_query(text)

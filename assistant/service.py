@@ -10,15 +10,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.compose import Composer
+from assistant.conversation import standalone
+from assistant.retrieval import Retriever
 from core.config import Settings
 from core.embeddings import Embedder, build_embedder
 from core.errors import NotFound
 from core.glossary import Glossary
 from core.store import ChunkStore, DocumentRecord, open_store
 from core.types import Answer, Filters, SearchHit
-from assistant.compose import Composer
-from assistant.conversation import standalone
-from assistant.retrieval import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,9 @@ class AssistantService:
     retriever: Retriever
     glossary: Glossary
 
-    def search(self, query: str, *, top_k: int = 5, filters: Filters | None = None, history: list | None = None) -> list[SearchHit]:
+    def search(
+        self, query: str, *, top_k: int = 5, filters: Filters | None = None, history: list | None = None
+    ) -> list[SearchHit]:
         self.retriever.refresh()
         return self.retriever.search(standalone(query, history or []), top_k=top_k, filters=filters)
 

@@ -15,9 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="PKA_", env_file=".env", env_ignore_empty=True, extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="PKA_", env_file=".env", env_ignore_empty=True, extra="ignore")
 
     # Where things live
     knowledge_dir: Path = Path("knowledge")
@@ -47,7 +45,7 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50)
     answer_passages: int = Field(8, ge=1, le=50)
     dense_exact_max: int = Field(30_000, ge=0)  # below this many chunks, exact numpy search beats HNSW
-    abstain_threshold: float = Field(0.5, ge=0, le=1)
+    abstain_threshold: float = Field(0.3, ge=0, le=1)
 
     # Service
     api_host: str = "127.0.0.1"

@@ -54,7 +54,9 @@ class Glossary:
         extra: list[str] = []
         q_terms = " " + " ".join(terms(query)) + " "
         for t in self.terms:
-            if re.search(rf"(?<![\w&]){re.escape(t.term)}(?![\w&])", query, flags=re.IGNORECASE if len(t.term) > 3 else 0):
+            if re.search(
+                rf"(?<![\w&]){re.escape(t.term)}(?![\w&])", query, flags=re.IGNORECASE if len(t.term) > 3 else 0
+            ):
                 extra.append(t.expansion)
             phrases = (t.expansion, *t.synonyms)
             if any(_has_phrase(q_terms, p) for p in phrases):
@@ -69,8 +71,7 @@ class Glossary:
 
     def as_dicts(self) -> list[dict[str, object]]:
         return [
-            {"term": t.term, "expansion": t.expansion, "synonyms": list(t.synonyms), "note": t.note}
-            for t in self.terms
+            {"term": t.term, "expansion": t.expansion, "synonyms": list(t.synonyms), "note": t.note} for t in self.terms
         ]
 
 

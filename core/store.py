@@ -141,12 +141,12 @@ class ChunkStore:
             "chars": len(document.text),
         }
         self._docs.upsert(
-            ids=[document.doc_id], documents=[document.text], metadatas=[_clean_meta(meta)],
+            ids=[document.doc_id],
+            documents=[document.text],
+            metadatas=[_clean_meta(meta)],
             embeddings=[_DOC_VECTOR],
         )
-        self._chunks.delete(
-            where={"$and": [{"doc_id": document.doc_id}, {"doc_hash": {"$ne": document.content_hash}}]}
-        )
+        self._chunks.delete(where={"$and": [{"doc_id": document.doc_id}, {"doc_hash": {"$ne": document.content_hash}}]})
         return _meta_to_record(document.doc_id, meta)
 
     def delete_document(self, doc_id: str) -> None:
@@ -230,9 +230,7 @@ def open_client(settings: Settings) -> Any:
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     try:
         if settings.chroma_host:
-            return chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-            )
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
     except Exception as exc:  # noqa: BLE001 - connection and disk errors alike mean the store is not usable

@@ -74,6 +74,7 @@ class SearchHit(_Frozen):
     chunk: Chunk
     score: float
     rank: int
+    dense: float = 0.0  # cosine similarity of the query to the chunk
 
 
 class Citation(_Frozen):

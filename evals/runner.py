@@ -116,8 +116,18 @@ def run_eval(service: AssistantService, items: list[dict[str, Any]]) -> dict[str
     return {"summary": summarise(rows), "rows": rows}
 
 
-_COLUMNS = ["n", "hit@1", "hit@5", "hit@10", "mrr@10", "keyword_recall", "cited_support", "citation_precision",
-            "answered", "abstained_unanswerable"]
+_COLUMNS = [
+    "n",
+    "hit@1",
+    "hit@5",
+    "hit@10",
+    "mrr@10",
+    "keyword_recall",
+    "cited_support",
+    "citation_precision",
+    "answered",
+    "abstained_unanswerable",
+]
 
 
 def to_markdown(report: dict[str, Any], *, baseline: dict[str, Any] | None = None, title: str = "Eval") -> str:
@@ -130,19 +140,28 @@ def to_markdown(report: dict[str, Any], *, baseline: dict[str, Any] | None = Non
             cells.append("" if v is None else (str(v) if col == "n" else f"{v:.2f}"))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     o = s["overall"]
-    lines += ["", f"Latency: /search p50 {o['search_p50_ms']:.1f} ms, p95 {o['search_p95_ms']:.1f} ms; "
-              f"/ask p50 {o['ask_p50_ms']:.1f} ms, p95 {o['ask_p95_ms']:.1f} ms (in-process)."]
+    lines += [
+        "",
+        f"Latency: /search p50 {o['search_p50_ms']:.1f} ms, p95 {o['search_p95_ms']:.1f} ms; "
+        f"/ask p50 {o['ask_p50_ms']:.1f} ms, p95 {o['ask_p95_ms']:.1f} ms (in-process).",
+    ]
     if baseline is not None:
         b = baseline["summary"]["overall"]
         lines += ["", "## Compared with baseline", "", "| metric | baseline | this run | change |", "|---|---|---|---|"]
         for col in _COLUMNS[1:]:
             if col in o and col in b:
                 lines.append(f"| {col} | {b[col]:.2f} | {o[col]:.2f} | {o[col] - b[col]:+.2f} |")
-    misses = [r for r in report["rows"] if (r["answerable"] and (r["rank"] is None or r["rank"] > 5 or r["abstained"]
-              or r["keyword_recall"] < 1)) or (not r["answerable"] and not r["abstained"])]
+    misses = [
+        r
+        for r in report["rows"]
+        if (r["answerable"] and (r["rank"] is None or r["rank"] > 5 or r["abstained"] or r["keyword_recall"] < 1))
+        or (not r["answerable"] and not r["abstained"])
+    ]
     if misses:
         lines += ["", "## Items to look at", ""]
         for r in misses:
-            lines.append(f"- {r['id']} ({r['type']}): rank {r['rank']}, abstained {r['abstained']}, "
-                         f"keywords {r['keyword_recall']:.2f} — {r['question']}")
+            lines.append(
+                f"- {r['id']} ({r['type']}): rank {r['rank']}, abstained {r['abstained']}, "
+                f"keywords {r['keyword_recall']:.2f} — {r['question']}"
+            )
     return "\n".join(lines) + "\n"

@@ -20,9 +20,7 @@ CHUNKER_VERSION = "3"
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+)$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})(\.?)\s+(\S.*)$")
 _BULLET = re.compile(r"^(?:[·•▪◦●\-–*]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
-_REVIEW = re.compile(
-    r"^(?:(?:Child|Family|Baby|Sibling|Young Person)\s+(?:[A-Z]{1,2}|\d{1,3})\b|Thematic Review\b)"
-)
+_REVIEW = re.compile(r"^(?:(?:Child|Family|Baby|Sibling|Young Person)\s+(?:[A-Z]{1,2}|\d{1,3})\b|Thematic Review\b)")
 _SENTENCE_END = re.compile(r"[.!?;]$")
 
 

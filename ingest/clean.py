@@ -14,7 +14,7 @@ _BREAK_TAGS = re.compile(r"</?(?:p|br|div|li|tr)\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _SPACES = re.compile(r"[ \u00a0\u2000-\u200b\u202f\u3000]+")
-_SECTION_NO = re.compile(r"^\d{1,2}(?:\.\d{1,2}){0,3}\.?$")
+_SECTION_NO = re.compile(r"^\d{1,2}(?:\.\d{1,2}){1,3}\.?$|^\d{1,2}\.$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 

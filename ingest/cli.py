@@ -25,6 +25,7 @@ def ingest(
     embedder = build_embedder(settings)
     store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
     with tqdm(desc="ingest", unit="file", leave=False) as bar:
+
         def tick(name: str) -> None:
             bar.set_postfix_str(name[-40:])
             bar.update(1)

@@ -133,8 +133,15 @@ def ingest_corpus(
         return _run(settings, embedder=embedder, store=store, root=root, prune=prune, progress=progress)
 
 
-def _run(settings: Settings, *, embedder: Embedder, store: ChunkStore, root: Path, prune: bool,
-         progress: Callable[[str], None] | None) -> IngestReport:
+def _run(
+    settings: Settings,
+    *,
+    embedder: Embedder,
+    store: ChunkStore,
+    root: Path,
+    prune: bool,
+    progress: Callable[[str], None] | None,
+) -> IngestReport:
     report = IngestReport()
     sources, skipped = discover(root)
     report.skipped.extend(skipped)
@@ -192,8 +199,11 @@ def _run(settings: Settings, *, embedder: Embedder, store: ChunkStore, root: Pat
             )
             continue
         duplicate = next(
-            (d for d, r in records.items() if r.content_hash == document.content_hash and d != source.doc_id
-             and d in current),
+            (
+                d
+                for d, r in records.items()
+                if r.content_hash == document.content_hash and d != source.doc_id and d in current
+            ),
             None,
         )
         if duplicate is not None:

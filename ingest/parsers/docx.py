@@ -10,6 +10,7 @@ from ingest.parsers import Parsed
 
 MAX_UNZIPPED = 200 * 1024 * 1024
 MAX_RATIO = 200
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _check_zip(data: bytes) -> None:
@@ -53,4 +54,4 @@ def parse_docx(data: bytes, max_pages: int) -> Parsed:
                 cells = [c.text.strip().replace("\n", " ") for c in row.cells]
                 lines.append("\t".join(cells))
             lines.append("")
-    return Parsed(pages=["\n".join(lines)], title_hint=title, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    return Parsed(pages=["\n".join(lines)], title_hint=title, media_type=DOCX_TYPE)

@@ -1,0 +1,79 @@
+"""Request and response bodies of the HTTP API. Unknown fields are rejected."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.types import Citation, Filters, Turn
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SearchRequest(_Strict):
+    query: str = Field(min_length=1, max_length=2000)
+    top_k: int = Field(5, ge=1, le=50)
+    filters: Filters | None = None
+    history: list[Turn] = Field(default_factory=list, max_length=50)
+
+
+class SearchResult(_Strict):
+    chunk_id: str
+    document_id: str
+    title: str
+    doc_type: str
+    partnership: str
+    section: str
+    page: int | None
+    text: str
+    score: float
+    start: int
+    end: int
+
+
+class SearchResponse(_Strict):
+    query: str
+    results: list[SearchResult]
+
+
+class AskRequest(_Strict):
+    question: str = Field(min_length=1, max_length=2000)
+    history: list[Turn] = Field(default_factory=list, max_length=50)
+    filters: Filters | None = None
+
+
+class AskResponse(_Strict):
+    question: str
+    standalone_question: str
+    answer: str
+    abstained: bool
+    mode: str
+    citations: list[Citation]
+    filters: Filters | None = None
+    timings_ms: dict[str, float]
+
+
+class DocumentSummary(_Strict):
+    document_id: str
+    title: str
+    doc_type: str
+    partnership: str
+    date: str
+    year: int | None
+    source_url: str
+    media_type: str
+    chunks: int
+    chars: int
+
+
+class DocumentDetail(DocumentSummary):
+    text: str
+
+
+class Health(_Strict):
+    status: str
+    store: str
+    chunks: int
+    documents: int
+    embedding_model: str

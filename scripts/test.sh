@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Install what the tests need, then run the whole suite (slow tests included). Extra args go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+if [ -f scripts/install_browser.sh ]; then
+  bash scripts/install_browser.sh || echo "warning: the browser could not be installed; browser tests will skip"
+fi
+export HF_HUB_OFFLINE=1
+.venv/bin/ruff check .
+.venv/bin/python -m pytest "$@"
