@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from assistant.retrieval import place_match, places, review_names
 from core.text import sentence_spans, terms, words
 from core.types import Chunk, Citation, SearchHit
 
@@ -25,32 +26,33 @@ _LIST_Q = re.compile(
     r"key points|what was being|recommendations)\b",
     re.I,
 )
-_COMPARE_Q = re.compile(r"\b(?:compare|comparison|both|each|do they match|versus|vs\.?|differ\w*)\b", re.I)
+_COMPARE_Q = re.compile(
+    r"\b(?:compare\w*|comparison|both|each (?:partnership|area|document|report)|do they match|differences? between)\b",
+    re.I,
+)
 _DIGIT = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty)\b", re.I
 )
+_NUMBER = r"\b\d[\d,]*(?:\s?[-–]\s?\d[\d,]*)?|" + _DIGIT.pattern.split("|", 1)[1]
 _TIME_UNIT = re.compile(r"\b(?:days?|weeks?|months?|years?|hours?)\b", re.I)
 _HOW_MANY_NOUN = re.compile(
     r"\bhow many ([a-z][a-z\s-]{2,40}?)(?:\s+(?:did|does|do|was|were|is|are|has|have|had)\b|[?,]|$)", re.I
 )
 _YEAR = re.compile(r"\b(20\d\d|19\d\d)(?:\s*[/-]\s*(\d{2,4}))?\b")
-_NAME = re.compile(r"\b(?:[A-Z][a-z]+ [A-Z][a-z]{2,}|Councillor [A-Z][a-z]+|Mr\.? [A-Z][a-z]+|Ms\.? [A-Z][a-z]+)\b")
+_NAME = re.compile(r"\b(?:([A-Z][a-z]+) ([A-Z][a-z]{2,})|Councillor [A-Z][a-z]+|M[rs]s?\.? [A-Z][a-z]+)\b")
 _ROLE = re.compile(
-    r"\b(?:Independent Chair|Independent Scrutineer|Scrutineer|Chair(?:man|person)?|Director|Head of|Manager|Lead|"
-    r"Officer|Councillor|Cabinet Member|Lay Member|Superintendent|Nurse|Consultant)\b"
+    r"\b(?:Independent Chair|Independent Scrutineer|Scrutineer|Chair(?:man|person|woman)?|Director|Head of \w+|"
+    r"Manager|Lead|Officer|Councillor|Cabinet Member|Lay Member|Superintendent|Nurse|Consultant)\b"
 )
-_NOT_NAMES = {
-    "East Sussex",
-    "West Sussex",
-    "County Council",
-    "Safeguarding Children",
-    "Children Partnership",
-    "Rapid Reviews",
-    "Local Child",
-    "Child Safeguarding",
-    "Practice Review",
-    "Serious Case",
-}
+# Capitalised words that begin sentences or name organisations, never people.
+_NOT_NAME_WORDS = set(
+    """The A An This That These Those Each All Our Their Its In On At Of For From With By To And But Or If When Where
+    While Although Since After Before During Between Owner Owners Key Board Boards Council County Children Child
+    Safeguarding Partnership Partnerships Committee Review Reviews Rapid Annual Report Sussex Essex Surrey East West
+    Rotherham Local Serious Case Practice Group Panel Service Services Health Police National Independent Chair
+    Chairman Executive Director Head Cabinet Member Lead Trust Policy Scrutiny Sub Young People Early Help Learning
+    Development Steering Planning Safer Communities Public Adult Adults Safe Home Community Systems Priority""".split()
+)
 _BULLET = re.compile(r"^\s*(?:[·•▪◦●\-–*]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 
 SIGNPOST = (
@@ -70,6 +72,7 @@ class Unit:
     text: str
     bullet: bool
     intro: bool  # ends with ':' and leads into a list
+    heading: bool = False  # a title line: it introduces an answer but is not one
 
 
 @dataclass
@@ -81,32 +84,42 @@ class Composition:
 
 
 class Composer:
-    def __init__(self, idf: Callable[[str], float], *, threshold: float = 0.5) -> None:
+    def __init__(
+        self,
+        idf: Callable[[str], float],
+        *,
+        threshold: float = 0.3,
+        alternatives: Callable[[str], dict[str, set[str]]] | None = None,
+        neighbour: Callable[[Chunk], Chunk | None] | None = None,
+    ) -> None:
         self.idf = idf
         self.threshold = threshold
+        self.alternatives = alternatives or (lambda q: {})
+        self.neighbour = neighbour or (lambda c: None)
+        self._alts: dict[str, set[str]] = {}
 
     # ---- public ----------------------------------------------------------------------------------------------
     def compose(self, question: str, hits: list[SearchHit]) -> Composition:
         q_terms = list(dict.fromkeys(terms(question)))
         if not hits or not q_terms:
-            return self._abstain(question)
+            return self._abstain()
+        self._alts = self.alternatives(question)
         units = [u for h in hits for u in _units(h)]
         scored = sorted(((self._score(u, q_terms), u) for u in units), key=lambda p: -p[0])
         scored = [(s, u) for s, u in scored if self._admissible(question, u)]
-        if not scored or self._coverage(scored[0][1], q_terms) < self.threshold:
-            return self._abstain(question)
-        if _NUMERIC_Q.search(question) and not any(
-            self._answers_number(question, u) for s, u in scored[:6] if self._coverage(u, q_terms) >= self.threshold
-        ):
-            return self._abstain(question)
-        if _WHO_Q.search(question) and not any(
-            _names_someone(u.text, question) for s, u in scored[:4] if self._coverage(u, q_terms) >= self.threshold
-        ):
-            return self._abstain(question)
+        if not scored:
+            return self._abstain()
         if _COMPARE_Q.search(question):
             lines = self._compare(scored, q_terms)
             if lines:
                 return _render(lines, "compare")
+        if not self._supported(scored[0][1], q_terms):
+            return self._abstain()
+        good = [u for _s, u in scored[:8] if self._supported(u, q_terms)]
+        if _NUMERIC_Q.search(question) and not any(self._answers_number(question, u) for u in good):
+            return self._abstain()
+        if _WHO_Q.search(question) and not any(_names_someone(u.text, question) for u in good[:2]):
+            return self._abstain()
         if _LEARNING_Q.search(question) or _LIST_Q.search(question):
             lines = self._list(question, hits, q_terms)
             if lines:
@@ -115,79 +128,115 @@ class Composer:
 
     # ---- scoring ---------------------------------------------------------------------------------------------
     def _coverage(self, unit: Unit, q_terms: list[str]) -> float:
-        """Share of the question's (idf-weighted) terms found in the unit; its document title and section count
-        for half."""
+        """Share of the question's idf-weighted terms the unit holds: in its own words (1), as a glossary
+        synonym (0.8), or only in its document's title, partnership or section (0.5)."""
         u_terms = set(terms(unit.text))
         ctx_terms = set(terms(unit.hit.chunk.context)) | set(terms(unit.hit.chunk.partnership))
-        total = sum(self.idf(t) for t in q_terms)
-        got = sum(self.idf(t) * (1.0 if t in u_terms else 0.5 if t in ctx_terms else 0.0) for t in q_terms)
+        total = got = 0.0
+        for t in q_terms:
+            w = self.idf(t)
+            total += w
+            if t in u_terms:
+                got += w
+            elif self._alts.get(t, set()) & u_terms:
+                got += 0.8 * w
+            elif t in ctx_terms or self._alts.get(t, set()) & ctx_terms:
+                got += 0.5 * w
         return got / total if total else 0.0
 
+    def _supported(self, unit: Unit, q_terms: list[str]) -> bool:
+        """Enough of the question is in the unit, or the passage is a close semantic match and some of it is."""
+        cov = self._coverage(unit, q_terms)
+        return cov >= self.threshold or (unit.hit.dense >= 0.5 and cov >= self.threshold / 2)
+
     def _score(self, unit: Unit, q_terms: list[str]) -> float:
-        return self._coverage(unit, q_terms) + 0.2 / unit.hit.rank
+        return self._coverage(unit, q_terms) + 0.25 / unit.hit.rank + 0.2 * max(unit.hit.dense, 0.0)
 
     def _admissible(self, question: str, unit: Unit) -> bool:
-        """A unit that names a different period than the question asks about cannot answer it."""
+        """A unit from another place than the question names, or whose line names a different period than the
+        question asks about, cannot answer it."""
+        q_places = places(question)
+        chunk = unit.hit.chunk
+        if q_places and not place_match(q_places, places(f"{chunk.title} {chunk.partnership}")):
+            return False
         q_years = _years(question)
         if not q_years:
             return True
-        u_years = _years(unit.text)
+        u_years = _years(_line_of(unit))
         return not u_years or max(q_years) in u_years
 
     def _answers_number(self, question: str, unit: Unit) -> bool:
-        if not _DIGIT.search(unit.text):
+        if unit.heading or not _DIGIT.search(unit.text):
             return False
         m = _HOW_MANY_NOUN.search(question)
         if m and not _TIME_UNIT.search(m.group(1)):
-            # "how many reviews" is not answered by "within fifteen days"
-            numbers = list(
-                re.finditer(
-                    r"\b[\d,]+\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty)\b",
-                    unit.text,
-                    re.I,
-                )
-            )
-            return any(not _TIME_UNIT.match(unit.text[n.end() : n.end() + 8].strip()) for n in numbers)
+            # "how many reviews" wants a count of reviews: a number near the word (or a synonym), not a year or
+            # a duration ("within fifteen days").
+            noun = terms(m.group(1))[-1:]
+            wanted = set(noun) | {a for t in noun for a in self._alts.get(t, set())}
+            numbers = re.finditer(_NUMBER, unit.text, re.I)
+            for n in numbers:
+                after = unit.text[n.end() : n.end() + 8].strip()
+                if _TIME_UNIT.match(after) or after.startswith("%"):  # a duration or a share is not a count
+                    continue
+                if re.fullmatch(r"(?:19|20)\d\d", n.group(0)):  # a year is not a count
+                    continue
+                window = set(terms(unit.text[max(0, n.start() - 40) : n.end() + 40]))
+                if not wanted or wanted & window:
+                    return True
+            return False
         return True
 
     # ---- shapes ----------------------------------------------------------------------------------------------
     def _facts(self, question: str, scored: list[tuple[float, Unit]], q_terms: list[str]) -> list[Unit]:
         numeric = bool(_NUMERIC_Q.search(question))
+        scored = [(s, u) for s, u in scored if not u.heading] or scored  # a title introduces, it does not answer
         pool = [(s, u) for s, u in scored if not numeric or self._answers_number(question, u)] or scored
         best_score, best = pool[0]
         chosen = [best]
         covered = set(terms(best.text))
-        for s, u in pool[1:8]:
-            if len(chosen) >= 3 or s < 0.8 * best_score:
+        line = _line_span(best)
+        # Sentences of the same paragraph or item as the best one often finish its answer.
+        rescored = sorted(
+            ((s + (0.25 if _line_span(u) == line else 0.0), u) for s, u in pool[1:12]), key=lambda p: -p[0]
+        )
+        for s, u in rescored:
+            if len(chosen) >= 3 or s < 0.75 * best_score:
                 break
             new = set(q_terms) & (set(terms(u.text)) - covered)
             if new and not _overlaps(u, chosen):
                 chosen.append(u)
                 covered |= set(terms(u.text))
+        chosen.sort(key=lambda u: (u is not best and _line_span(u) != line, u.hit.rank, u.start))
+        # A table row answers with its other cells too: "what happened to recommendation (3)?" wants the position.
+        row = _row_partners(best)
+        if row:
+            chosen = [best, *[u for u in row if not _overlaps(u, chosen)][:2], *chosen[1:]][:4]
         return chosen
 
     def _list(self, question: str, hits: list[SearchHit], q_terms: list[str]) -> list[Unit]:
-        """The list (bullets with their lead-in) that best matches the question, from the top passages."""
+        """The list (items with their lead-in) that best matches the question, from the top passages."""
+        wanted_reviews = review_names(question)
         best: tuple[float, list[Unit]] | None = None
-        for hit in hits[:5]:
+        for hit in hits[:6]:
             units = _units(hit)
-            for i, u in enumerate(units):
-                if not u.bullet or (i > 0 and units[i - 1].bullet):
-                    continue
-                items = [u]
-                for v in units[i + 1 :]:
-                    if not v.bullet:
-                        break
-                    items.append(v)
-                lead = [v for v in units[max(0, i - 2) : i] if not v.bullet]
-                if len(items) < 2 and not lead:
-                    continue
-                lead_text = " ".join(v.text for v in lead) + " " + hit.chunk.context
+            nxt = self.neighbour(hit.chunk)
+            if nxt is not None and units and (units[-1].bullet or units[-1].intro):
+                more = _units(SearchHit(chunk=nxt, score=hit.score, rank=hit.rank, dense=hit.dense))
+                if more and more[0].bullet:  # the list runs on into the next chunk
+                    units += more
+            for start, items in _lists(units):
+                lead = units[:start]
+                lead_text = " ".join(v.text for v in lead[-4:]) + " " + hit.chunk.context
                 lead_cov = _share(set(terms(lead_text)), q_terms, self.idf)
                 item_cov = _share(set(terms(" ".join(v.text for v in items))), q_terms, self.idf)
                 score = lead_cov + 0.5 * item_cov + 0.3 / hit.rank
+                first_line = hit.chunk.text.split("\n", 1)[0]
+                if wanted_reviews and hit.chunk.kind == "review" and wanted_reviews & review_names(first_line):
+                    score += 0.5  # the named review's own block
+                heading = _review_heading(hit.chunk, lead)
                 if best is None or score > best[0]:
-                    best = (score, lead[-1:] + items[:12])
+                    best = (score, ([heading] if heading else []) + items[:15])
         if best is None or best[0] < self.threshold:
             return []
         return best[1]
@@ -201,9 +250,74 @@ class Composer:
                 break
         return list(per_doc.values()) if len(per_doc) >= 2 else []
 
-    def _abstain(self, question: str) -> Composition:
+    def _abstain(self) -> Composition:
         text = "I can't find an answer to that in the partnership's knowledge base, so I won't guess. " + SIGNPOST
         return Composition(answer=text, abstained=True, citations=[], kind="abstain")
+
+
+def _lists(units: list[Unit]) -> list[tuple[int, list[Unit]]]:
+    """(index of first item, items) for each list in a passage: bullets after a lead-in ending with ':', or a run
+    of bullets. Short unbulleted lines between items (e.g. "Lead: ...") do not end a list."""
+    out: list[tuple[int, list[Unit]]] = []
+    for i, u in enumerate(units):
+        starts = u.bullet and (i == 0 or not units[i - 1].bullet or units[i - 1].intro)
+        if not starts:
+            continue
+        marker = _marker(units[i - 1]) if i > 0 and units[i - 1].intro and units[i - 1].bullet else None
+        items: list[Unit] = []
+        j = i
+        while j < len(units):
+            v = units[j]
+            if v.bullet and marker is not None and _marker(v) == marker:
+                break  # a sibling of the lead-in: the sub-list is over
+            if v.bullet:
+                items.append(v)
+            elif not (len(v.text) < 160 and j + 1 < len(units) and units[j + 1].bullet):
+                break
+            j += 1
+        if len(items) >= 2 or (items and i > 0 and units[i - 1].intro):
+            out.append((i, items))
+    return out
+
+
+def _marker(unit: Unit) -> str:
+    m = _BULLET.match(unit.text)
+    return re.sub(r"\d+|[a-z]", "n", m.group(0).strip()) if m else ""
+
+
+def _review_heading(chunk: Chunk, lead: list[Unit]) -> Unit | None:
+    """The line that names what a list is about: a review's title line, or the lead-in before the items."""
+    if not lead:
+        return None
+    if chunk.kind == "review":
+        return lead[0]
+    return lead[-1]
+
+
+def _line_span(unit: Unit) -> tuple[str, int]:
+    chunk = unit.hit.chunk
+    return chunk.doc_id, chunk.start + chunk.text.rfind("\n", 0, unit.start - chunk.start) + 1
+
+
+def _line_of(unit: Unit) -> str:
+    chunk = unit.hit.chunk
+    rel = unit.start - chunk.start
+    start = chunk.text.rfind("\n", 0, rel) + 1
+    end = chunk.text.find("\n", rel)
+    return chunk.text[start : len(chunk.text) if end < 0 else end]
+
+
+def _row_partners(unit: Unit) -> list[Unit]:
+    """The other sentences of a table row the unit sits in."""
+    chunk = unit.hit.chunk
+    rel = unit.start - chunk.start
+    line_start = chunk.text.rfind("\n", 0, rel) + 1
+    line_end = chunk.text.find("\n", rel)
+    line_end = len(chunk.text) if line_end < 0 else line_end
+    line = chunk.text[line_start:line_end]
+    if " | " not in line:
+        return []
+    return [u for u in _units(unit.hit) if line_start + chunk.start <= u.start < line_end + chunk.start and u != unit]
 
 
 def _share(have: set[str], q_terms: list[str], idf: Callable[[str], float]) -> float:
@@ -230,10 +344,18 @@ def _years(text: str) -> set[int]:
 
 def _names_someone(text: str, question: str) -> bool:
     """A person's name, or a role the question did not already name."""
-    if any(n not in _NOT_NAMES and n.lower() not in question.lower() for n in _NAME.findall(text)):
-        return True
-    q_words = set(words(question))
-    return any(not set(words(r)) <= q_words and r.lower() not in ("chair", "chairman") for r in _ROLE.findall(text))
+    for m in _NAME.finditer(text):
+        first, last = m.group(1), m.group(2)
+        if first and (first in _NOT_NAME_WORDS or last in _NOT_NAME_WORDS):
+            continue
+        if m.group(0).lower() not in question.lower():
+            return True
+    q_stems = {_role_stem(w) for w in words(question)}
+    return any(not {_role_stem(w) for w in words(r)} <= q_stems for r in _ROLE.findall(text))
+
+
+def _role_stem(word: str) -> str:
+    return re.sub(r"^chair(?:man|person|woman|ing|ed|s)?$", "chair", word.lower())
 
 
 def _units(hit: SearchHit) -> list[Unit]:
@@ -243,8 +365,23 @@ def _units(hit: SearchHit) -> list[Unit]:
         text = chunk.text[s - chunk.start : e - chunk.start]
         if len(words(text)) < 2 and not _DIGIT.search(text):
             continue
-        out.append(Unit(hit=hit, start=s, end=e, text=text, bullet=bool(_BULLET.match(text)), intro=text.endswith(":")))
+        bullet = bool(_BULLET.match(text))
+        heading = (
+            not bullet
+            and len(text) < 90
+            and not re.search(r"[.:;!?]$", text)
+            and (bool(re.match(r"\d+(?:\.\d+)*\.?\s+[A-Z]", text)) or not re.search(r"\d", text))
+        )
+        out.append(Unit(hit=hit, start=s, end=e, text=text, bullet=bullet, intro=text.endswith(":"), heading=heading))
     return out
+
+
+def _short_source(chunk: Chunk) -> str:
+    """'ESSCP' from 'East Sussex Safeguarding Children Partnership (ESSCP)', else the partnership or title."""
+    m = re.search(r"\(([A-Z]{2,8})\)", chunk.partnership)
+    label = m.group(1) if m else chunk.partnership or chunk.title
+    year = f" {chunk.year}" if chunk.year else ""
+    return f"{label} ({chunk.doc_type.replace('_', ' ')}{year})"
 
 
 def _render(units: list[Unit], kind: str) -> Composition:
@@ -279,7 +416,7 @@ def _render(units: list[Unit], kind: str) -> Composition:
         body = _BULLET.sub("", u.text).strip() if u.bullet else u.text.strip()
         marker = f"[{numbers[c.chunk_id]}]"
         if kind == "compare":
-            lines.append(f"- {c.title}: {body} {marker}")
+            lines.append(f"- {_short_source(c)}: {body} {marker}")
         elif u.bullet:
             lines.append(f"- {body} {marker}")
         else:

@@ -24,6 +24,7 @@ from core.text import terms
 from core.types import Chunk, Filters, SearchHit
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 RRF_K = 60
 _REVIEW_NAME = re.compile(
@@ -45,6 +46,14 @@ def review_names(text: str) -> set[str]:
     return names
 
 
+_PARENT_PLACES = {"east sussex": "sussex", "west sussex": "sussex", "brighton": "sussex"}
+
+
+def place_match(wanted: set[str], have: set[str]) -> bool:
+    """Whether a document about `have` places is about any `wanted` place; 'Sussex' covers East and West Sussex."""
+    return bool(wanted & (have | {_PARENT_PLACES[p] for p in have if p in _PARENT_PLACES}))
+
+
 def places(text: str) -> set[str]:
     """Place names in a text. 'Sussex' alone is dropped when East or West Sussex is named."""
     low = text.lower()
@@ -64,6 +73,7 @@ class _Index:
     reviews: list[set[str]]
     chunk_places: list[set[str]]
     df: dict[str, int]
+    position: dict[str, int]
 
 
 class Retriever:
@@ -104,6 +114,7 @@ class Retriever:
                 reviews=[review_names(c.text) | review_names(c.context) for c in loaded.chunks],
                 chunk_places=[places(f"{c.title} {c.partnership}") for c in loaded.chunks],
                 df=df,
+                position={c.chunk_id: i for i, c in enumerate(loaded.chunks)},
             )
             log.info("retrieval index built: %d chunks", len(loaded.chunks))
         return True
@@ -121,6 +132,17 @@ class Retriever:
             return 1.0
         n, df = len(index.chunks), index.df.get(term, 0)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def next_chunk(self, chunk: Chunk) -> Chunk | None:
+        """The chunk that follows this one in its document, if any."""
+        index = self._index
+        if index is None:
+            return None
+        pos = index.position.get(chunk.chunk_id)
+        if pos is None or pos + 1 >= len(index.chunks):
+            return None
+        nxt = index.chunks[pos + 1]
+        return nxt if nxt.doc_id == chunk.doc_id else None
 
     def chunk_by_id(self, chunk_id: str) -> Chunk | None:
         return next((c for c in self.chunks if c.chunk_id == chunk_id), None)
@@ -192,7 +214,7 @@ class Retriever:
         wanted_places = places(query)
         if wanted_places:
             for i, have in enumerate(index.chunk_places):
-                if wanted_places & have:
+                if place_match(wanted_places, have):
                     boost[i] += 0.8 * unit
                 elif have:
                     boost[i] -= 0.8 * unit

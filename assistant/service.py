@@ -43,7 +43,12 @@ class AssistantService:
         query = standalone(question, history or [])
         hits = self.retriever.search(query, top_k=self.settings.answer_passages, filters=filters)
         t1 = time.perf_counter()
-        composer = Composer(self.retriever.idf, threshold=self.settings.abstain_threshold)
+        composer = Composer(
+            self.retriever.idf,
+            threshold=self.settings.abstain_threshold,
+            alternatives=self.glossary.alternatives,
+            neighbour=self.retriever.next_chunk,
+        )
         result = composer.compose(query, hits)
         t2 = time.perf_counter()
         if self.settings.log_questions:

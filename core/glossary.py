@@ -69,6 +69,28 @@ class Glossary:
         out = [w for w in extra if not (w.lower() in seen or seen.add(w.lower()))]  # type: ignore[func-returns-value]  # set.add returns None
         return " ".join(out)
 
+    def alternatives(self, query: str) -> dict[str, set[str]]:
+        """For each stemmed term of the query, the stems that the glossary says mean the same thing."""
+        out: dict[str, set[str]] = {}
+        q_terms = set(terms(query))
+        links: list[tuple[set[str], set[str]]] = []
+        for t in self.terms:
+            abbrev = set(terms(t.term))
+            for phrase in (t.expansion, *t.synonyms):
+                links.append((abbrev, set(terms(phrase))))
+        for group in self.synonym_groups:
+            stems = [set(terms(p)) for p in group]
+            for a in stems:
+                for b in stems:
+                    if a is not b:
+                        links.append((a, b))
+        for a, b in links:
+            for x, y in ((a, b), (b, a)):
+                if x and x <= q_terms:  # the whole phrase is in the query: each of its terms may be said as y
+                    for term in x:
+                        out.setdefault(term, set()).update(y - q_terms)
+        return out
+
     def as_dicts(self) -> list[dict[str, object]]:
         return [
             {"term": t.term, "expansion": t.expansion, "synonyms": list(t.synonyms), "note": t.note} for t in self.terms

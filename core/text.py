@@ -62,10 +62,27 @@ def words(text: str) -> list[str]:
     return [w.lower().replace("’", "'") for w in _TOKEN.findall(_NUMBER_COMMAS.sub("", text))]
 
 
+_YEAR_RANGE = re.compile(r"\b((?:19|20)?(\d{2}))\s?[-/–]\s?((?:19|20)?(\d{2}))\b")
+
+
+def _expand_years(text: str) -> str:
+    """'2021/22', '2021-2022' and '21-22' all become '2021 2022', so periods match however they are written."""
+
+    def repl(m: re.Match[str]) -> str:
+        a, b = int(m.group(2)), int(m.group(4))
+        full_a = m.group(1) if len(m.group(1)) == 4 else ""
+        if b != (a + 1) % 100 or (not full_a and len(m.group(3)) != 2):
+            return m.group(0)
+        century = full_a[:2] if full_a else "20"
+        return f"{century}{a:02d} {century}{b:02d}"
+
+    return _YEAR_RANGE.sub(repl, text)
+
+
 def terms(text: str, *, keep_stopwords: bool = False) -> list[str]:
-    """Stemmed index terms; number words become digits so 'fifteen' matches '15'."""
+    """Stemmed index terms; number words become digits so 'fifteen' matches '15'; year ranges are spelled out."""
     out = []
-    for w in words(text):
+    for w in words(_expand_years(text)):
         if not keep_stopwords and w in STOPWORDS:
             continue
         w = NUMBER_WORDS.get(w, w)

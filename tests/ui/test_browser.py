@@ -1,0 +1,236 @@
+"""End-to-end: the real API and the real Streamlit server, driven by Debian's headless Chromium via Playwright.
+
+Needs /usr/bin/chromium and the `playwright` package (bash scripts/install_browser.sh); skipped without them.
+The API runs on a throw-away data dir ingested with the fast hashing embedder. Screenshots go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+QUESTION = "What did the Child Z review teach?"
+
+
+def _require_browser() -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (run: bash scripts/install_browser.sh)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("the playwright package is not installed (run: bash scripts/install_browser.sh)")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _bin(name: str) -> str:
+    here = Path(sys.executable).parent / name
+    found = str(here) if here.exists() else shutil.which(name)
+    if not found:
+        pytest.skip(f"{name} is not installed in this environment")
+    return found
+
+
+def _start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as fh:
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)  # the group this test started (start_new_session=True)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float) -> httpx.Response:
+    deadline = time.monotonic() + timeout_s
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited with {proc.returncode} before it was ready:\n{log.read_text()[-3000:]}")
+        try:
+            r = httpx.get(url, timeout=5)
+            if r.status_code == 200:
+                return r
+        except httpx.HTTPError as exc:
+            last = exc
+        time.sleep(0.5)
+    pytest.fail(f"{url} not ready after {timeout_s}s ({last!r}):\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    _require_browser()
+    tmp = tmp_path_factory.mktemp("pka-browser")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PKA_")}
+    env.update(
+        PKA_DATA_DIR=str(tmp / "data"),  # hashing vectors must never share the real model's data dir
+        PKA_EMBEDDING_BACKEND="hashing",
+        PYTHONUNBUFFERED="1",
+    )
+    ingest = subprocess.run([_bin("pka"), "ingest"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert ingest.returncode == 0, f"pka ingest failed:\n{ingest.stdout[-2000:]}\n{ingest.stderr[-2000:]}"
+
+    api_port, ui_port = _free_port(), _free_port()
+    api_log, ui_log = tmp / "api.log", tmp / "ui.log"
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        procs.append(_start([_bin("pka"), "serve", "--host", "127.0.0.1", "--port", str(api_port)], env, api_log))
+        health = _wait_http(f"http://127.0.0.1:{api_port}/health", procs[0], api_log, 180).json()
+        assert health["chunks"] > 0, health
+
+        ui_env = {**env, "PKA_API_URL": f"http://127.0.0.1:{api_port}"}
+        ui_cmd = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "ui/app.py",
+            "--server.port",
+            str(ui_port),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ]
+        procs.append(_start(ui_cmd, ui_env, ui_log))
+        _wait_http(f"http://127.0.0.1:{ui_port}/_stcore/health", procs[1], ui_log, 90)
+        yield {"ui": f"http://127.0.0.1:{ui_port}", "api": f"http://127.0.0.1:{api_port}"}
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+
+
+@pytest.fixture
+def browser_page() -> Iterator[object]:
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, timeout=60_000)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def _nonempty_png(path: Path) -> None:
+    assert path.exists() and path.stat().st_size > 1000, path
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _ask(page, url: str, question: str):
+    from playwright.sync_api import expect
+
+    page.goto(url, wait_until="domcontentloaded", timeout=60_000)
+    box = page.get_by_test_id("stChatInputTextArea")
+    expect(box).to_be_enabled(timeout=60_000)
+    box.fill(question)
+    box.press("Enter")
+    marker = page.locator("a.pka-cite").first
+    expect(marker).to_be_visible(timeout=120_000)
+    return marker
+
+
+def test_ask_open_citation_and_document(servers: dict[str, str], browser_page) -> None:
+    import re
+
+    from playwright.sync_api import expect
+
+    page = browser_page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    # The answer arrives with [n] markers linked to their sources, and says what was searched.
+    marker = _ask(page, servers["ui"], QUESTION)
+    expect(page.get_by_text("Searched all documents")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Connected · \d+ documents"))).to_be_visible()
+    href = marker.get_attribute("href") or ""
+    assert href.startswith("#pka-") and page.locator(href).count() == 1
+    marker.click()
+    expect(page.locator(href)).to_be_in_viewport(timeout=10_000)
+    assert len(page.context.pages) == 1  # the marker jumps within the page, it opens no tab
+
+    # Open the first citation: the passage shows with the quoted text highlighted.
+    page.get_by_text("Show passage [1] with the cited text highlighted").first.click()
+    mark = page.locator(".pka-passage mark.pka-quote").first
+    expect(mark).to_be_visible(timeout=30_000)
+    assert mark.inner_text().strip()
+    mark.scroll_into_view_if_needed()
+    shot = ARTIFACTS / "ui_citation.png"
+    page.screenshot(path=str(shot), full_page=True)
+    _nonempty_png(shot)
+
+    # Feedback: saved, or (while the API has no /feedback yet) a calm "could not be saved".
+    page.get_by_role("button", name="Helpful", exact=True).first.click()
+    expect(page.get_by_text(re.compile(r"feedback (\(helpful\) was saved|could not be saved)"))).to_be_visible(
+        timeout=30_000
+    )
+
+    # The whole document, with the quote highlighted in context.
+    page.get_by_role("button", name="Open the whole document").first.click()
+    expect(page.locator("#pka-ctx")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Full text")).to_be_visible()
+    doc_shot = ARTIFACTS / "ui_document.png"
+    page.screenshot(path=str(doc_shot), full_page=False)
+    _nonempty_png(doc_shot)
+    page.get_by_role("button", name="← Back").click()
+    expect(page.locator("a.pka-cite").first).to_be_visible(timeout=30_000)
+
+
+def test_narrow_window_is_usable(servers: dict[str, str], browser_page) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 420, "height": 800})
+    _ask(page, servers["ui"], QUESTION)
+    expect(page.get_by_text("Sources", exact=True)).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 430, f"horizontal scrolling at a narrow width ({width}px)"
+    narrow = ARTIFACTS / "ui_narrow.png"
+    page.screenshot(path=str(narrow), full_page=False)
+    _nonempty_png(narrow)

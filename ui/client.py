@@ -1,0 +1,169 @@
+"""A small HTTP client for the Partnership Knowledge Assistant API.
+
+The UI talks to the API over HTTP only: this module imports nothing from the rest of the project.
+Every failure becomes one of two exceptions the UI knows how to show:
+
+- ``ApiUnavailable``: the API could not be reached at all (connection refused, DNS, timeout).
+- ``ApiError``: the API answered with a 4xx/5xx; ``code`` and ``status`` say what went wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+DEFAULT_TIMEOUT_S = 120.0
+
+
+class ApiUnavailable(Exception):
+    """The API could not be reached."""
+
+    def __init__(self, message: str, base_url: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.base_url = base_url
+
+
+class ApiError(Exception):
+    """The API answered with an error status."""
+
+    def __init__(self, message: str, *, status: int = 0, code: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+    @property
+    def empty_knowledge_base(self) -> bool:
+        return self.code == "empty_knowledge_base"
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+
+def clean_filters(filters: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Drop empty values; None when nothing is left (the API then searches everything)."""
+    if not filters:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in filters.items():
+        if value is None or value == "" or value == [] or value == ():
+            continue
+        out[key] = list(value) if isinstance(value, tuple) else value
+    return out or None
+
+
+class ApiClient:
+    """Synchronous client; ``transport`` lets tests plug in ``httpx.MockTransport``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        api_key: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        headers = {"Accept": "application/json", "User-Agent": "pka-ui/0.1"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self._http = httpx.Client(
+            base_url=self.base_url, transport=transport, headers=headers, timeout=httpx.Timeout(timeout, connect=5.0)
+        )
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **kwargs: Any) -> ApiClient:
+        env = os.environ if environ is None else environ
+        base = env.get("PKA_API_URL") or DEFAULT_API_URL
+        key = env.get("PKA_API_KEY") or None
+        return cls(base, api_key=key, **kwargs)
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- endpoints -------------------------------------------------------------------------------------------------
+
+    def ask(
+        self, question: str, *, history: list[dict[str, str]] | None = None, filters: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        body = {"question": question, "history": list(history or []), "filters": clean_filters(filters)}
+        return self._request("POST", "/ask", json=body)
+
+    def search(
+        self,
+        query: str,
+        *,
+        top_k: int = 5,
+        filters: dict[str, Any] | None = None,
+        history: list[dict[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        body = {"query": query, "top_k": top_k, "filters": clean_filters(filters), "history": list(history or [])}
+        return self._request("POST", "/search", json=body)
+
+    def documents(self) -> list[dict[str, Any]]:
+        return self._request("GET", "/documents")
+
+    def document(self, document_id: str) -> dict[str, Any]:
+        # Ids may contain "/" (sub-folders); keep it, quote everything else.
+        return self._request("GET", "/documents/" + quote(document_id.lstrip("/"), safe="/"))
+
+    def glossary(self) -> list[dict[str, Any]]:
+        data = self._request("GET", "/glossary")
+        return list(data.get("terms", [])) if isinstance(data, dict) else []
+
+    def health(self) -> dict[str, Any]:
+        return self._request("GET", "/health")
+
+    def feedback(
+        self,
+        *,
+        question: str,
+        answer: str,
+        citations: list[str],
+        rating: str,
+        comment: str = "",
+    ) -> dict[str, Any]:
+        if rating not in ("up", "down"):
+            raise ValueError("rating must be 'up' or 'down'")
+        body = {"question": question, "answer": answer, "citations": citations, "rating": rating, "comment": comment}
+        return self._request("POST", "/feedback", json=body)
+
+    # -- plumbing --------------------------------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise ApiUnavailable(
+                f"The assistant at {self.base_url} took too long to answer ({type(exc).__name__}).", self.base_url
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ApiUnavailable(
+                f"Could not reach the assistant at {self.base_url} ({type(exc).__name__}).", self.base_url
+            ) from exc
+        if response.status_code >= 400:
+            raise _error_from(response)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ApiError("The assistant sent a reply that is not JSON.", status=response.status_code) from exc
+
+
+def _error_from(response: httpx.Response) -> ApiError:
+    code, message = "", ""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        code = str(body.get("error") or "")
+        message = str(body.get("message") or body.get("detail") or "")
+    if not message:
+        message = f"The assistant answered with HTTP {response.status_code}."
+    return ApiError(message, status=response.status_code, code=code)
