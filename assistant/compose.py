@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from assistant.evidence import coverage
 from assistant.retrieval import place_match, places, review_names
 from core.text import sentence_spans, terms, words
 from core.types import Chunk, Citation, SearchHit
@@ -130,19 +131,9 @@ class Composer:
     def _coverage(self, unit: Unit, q_terms: list[str]) -> float:
         """Share of the question's idf-weighted terms the unit holds: in its own words (1), as a glossary
         synonym (0.8), or only in its document's title, partnership or section (0.5)."""
-        u_terms = set(terms(unit.text))
-        ctx_terms = set(terms(unit.hit.chunk.context)) | set(terms(unit.hit.chunk.partnership))
-        total = got = 0.0
-        for t in q_terms:
-            w = self.idf(t)
-            total += w
-            if t in u_terms:
-                got += w
-            elif self._alts.get(t, set()) & u_terms:
-                got += 0.8 * w
-            elif t in ctx_terms or self._alts.get(t, set()) & ctx_terms:
-                got += 0.5 * w
-        return got / total if total else 0.0
+        chunk = unit.hit.chunk
+        ctx = set(terms(f"{chunk.context} {chunk.partnership}"))
+        return coverage(set(terms(unit.text)), ctx, q_terms, self.idf, self._alts)
 
     def _supported(self, unit: Unit, q_terms: list[str]) -> bool:
         """Enough of the question is in the unit, or the passage is a close semantic match and some of it is."""
@@ -223,14 +214,14 @@ class Composer:
             nxt = self.neighbour(hit.chunk)
             if nxt is not None and units and (units[-1].bullet or units[-1].intro):
                 more = _units(SearchHit(chunk=nxt, score=hit.score, rank=hit.rank, dense=hit.dense))
-                if more and more[0].bullet:  # the list runs on into the next chunk
+                if more and (more[0].bullet or len(more) > 1 and more[1].bullet):  # the list runs on
                     units += more
             for start, items in _lists(units):
                 lead = units[:start]
                 lead_text = " ".join(v.text for v in lead[-4:]) + " " + hit.chunk.context
                 lead_cov = _share(set(terms(lead_text)), q_terms, self.idf)
                 item_cov = _share(set(terms(" ".join(v.text for v in items))), q_terms, self.idf)
-                score = lead_cov + 0.5 * item_cov + 0.3 / hit.rank
+                score = lead_cov + 0.3 * item_cov + 0.3 / hit.rank + (0.1 if lead and lead[-1].intro else 0.0)
                 first_line = hit.chunk.text.split("\n", 1)[0]
                 if wanted_reviews and hit.chunk.kind == "review" and wanted_reviews & review_names(first_line):
                     score += 0.5  # the named review's own block

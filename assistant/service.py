@@ -13,6 +13,7 @@ from pathlib import Path
 from assistant.compose import Composer
 from assistant.conversation import standalone
 from assistant.retrieval import Retriever
+from assistant.security import redact
 from core.config import Settings
 from core.embeddings import Embedder, build_embedder
 from core.errors import NotFound
@@ -52,7 +53,7 @@ class AssistantService:
         result = composer.compose(query, hits)
         t2 = time.perf_counter()
         if self.settings.log_questions:
-            log.info("ask: %s", query)
+            log.info("ask: %s", redact(query))
         return Answer(
             question=question,
             standalone_question=query,
@@ -77,5 +78,14 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None) -> As
     embedder = embedder or build_embedder(settings)
     store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
     glossary = Glossary.load(Path(settings.knowledge_dir) / "glossary.yaml")
-    retriever = Retriever(store=store, embedder=embedder, glossary=glossary, dense_exact_max=settings.dense_exact_max)
+    retriever = Retriever(
+        store=store,
+        embedder=embedder,
+        glossary=glossary,
+        dense_exact_max=settings.dense_exact_max,
+        fusion=settings.fusion,
+        dense_weight=settings.dense_weight,
+        rerank_depth=settings.rerank_depth,
+        rerank_weight=settings.rerank_weight,
+    )
     return AssistantService(settings=settings, store=store, embedder=embedder, retriever=retriever, glossary=glossary)

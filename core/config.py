@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     answer_passages: int = Field(8, ge=1, le=50)
     dense_exact_max: int = Field(30_000, ge=0)  # below this many chunks, exact numpy search beats HNSW
     abstain_threshold: float = Field(0.3, ge=0, le=1)
+    fusion: Literal["weighted", "rrf"] = "weighted"
+    dense_weight: float = Field(0.35, ge=0, le=1)
+    rerank_depth: int = Field(30, ge=0, le=500)
+    rerank_weight: float = Field(0.5, ge=0, le=5)
 
     # Service
     api_host: str = "127.0.0.1"
@@ -55,6 +59,14 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=10)
     max_history_turns: int = Field(20, ge=0)
     log_questions: bool = False
+
+    # Feedback, access and request limits
+    feedback_retention_days: int = Field(365, ge=1)
+    api_keys: str = ""  # comma-separated; when set, every route but /health needs one
+    admin_api_keys: str = ""  # comma-separated; guard the /admin routes
+    max_request_bytes: int = Field(64 * 1024, ge=1024)
+    request_timeout_s: float = Field(30.0, gt=0)
+    cors_origins: str = "http://127.0.0.1:8501,http://localhost:8501"  # comma-separated
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -1,8 +1,8 @@
 """ChunkStore: the only module that imports chromadb. Chunks live in one collection, document records in another.
 
 Imports: stdlib, numpy, chromadb, core. A document's record is its commit point: chunks are written first, the
-record second, stale chunks deleted last, and readers keep only chunks whose doc_hash matches a committed
-record. So a crash at any step leaves each document either at its old version or its new one, never a mix.
+record second, stale chunks deleted last, and readers keep only chunks whose doc_hash (content and chunking
+version together) matches a committedrecord. So a crash at any step leaves each document either at its old version or its new one, never a mix.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class DocumentRecord:
     meta: DocumentMeta
     media_type: str
     content_hash: str
+    version: str  # the doc_hash its committed chunks carry: content and chunking together
     file_hash: str
     signature: str  # chunker version + settings + embedder: a change re-chunks and re-embeds
     n_chunks: int
@@ -106,7 +107,7 @@ class ChunkStore:
 
     def version(self) -> str:
         """A fingerprint of the committed state: changes whenever a document is added, replaced or removed."""
-        parts = sorted(f"{r.doc_id}:{r.content_hash}:{r.signature}" for r in self.document_records().values())
+        parts = sorted(f"{r.doc_id}:{r.version}:{r.signature}" for r in self.document_records().values())
         return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
 
     # ---- writes ----------------------------------------------------------------------------------------------
@@ -122,6 +123,10 @@ class ChunkStore:
         """Replace a document's chunks. Chunks first, record (the commit) second, stale chunks last."""
         if len(chunks) != len(embeddings):
             raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
+        versions = {c.doc_hash for c in chunks}
+        if len(versions) > 1:
+            raise ValueError(f"chunks of {document.doc_id} carry {len(versions)} versions; expected one")
+        version = versions.pop() if versions else document.content_hash
         for lo in range(0, len(chunks), self._batch):
             part = chunks[lo : lo + self._batch]
             records = [chunk_to_record(c) for c in part]
@@ -135,6 +140,7 @@ class ChunkStore:
             **document.meta.model_dump(),
             "media_type": document.media_type,
             "content_hash": document.content_hash,
+            "version": version,
             "file_hash": file_hash,
             "signature": signature,
             "n_chunks": len(chunks),
@@ -146,7 +152,7 @@ class ChunkStore:
             metadatas=[_clean_meta(meta)],
             embeddings=[_DOC_VECTOR],
         )
-        self._chunks.delete(where={"$and": [{"doc_id": document.doc_id}, {"doc_hash": {"$ne": document.content_hash}}]})
+        self._chunks.delete(where={"$and": [{"doc_id": document.doc_id}, {"doc_hash": {"$ne": version}}]})
         return _meta_to_record(document.doc_id, meta)
 
     def delete_document(self, doc_id: str) -> None:
@@ -155,7 +161,7 @@ class ChunkStore:
 
     def sweep(self) -> int:
         """Delete chunks that no committed record owns (left by an interrupted run). Returns how many."""
-        committed = {d: r.content_hash for d, r in self.document_records().items()}
+        committed = {d: r.version for d, r in self.document_records().items()}
         stale: list[str] = []
         for ids, _d, metas, _e in self._page(self._chunks, include=["metadatas"]):
             for cid, meta in zip(ids, metas, strict=True):
@@ -171,7 +177,7 @@ class ChunkStore:
 
     def load_all(self) -> StoredChunks:
         """Every committed chunk with its embedding, in a stable order."""
-        committed = {d: r.content_hash for d, r in self.document_records().items()}
+        committed = {d: r.version for d, r in self.document_records().items()}
         chunks: list[Chunk] = []
         vectors: list[np.ndarray] = []
         for ids, docs, metas, embs in self._page(self._chunks, include=["documents", "metadatas", "embeddings"]):
@@ -216,6 +222,7 @@ def _meta_to_record(doc_id: str, meta: dict[str, Any]) -> DocumentRecord:
         meta=DocumentMeta(**fields),
         media_type=str(meta.get("media_type", "")),
         content_hash=str(meta.get("content_hash", "")),
+        version=str(meta.get("version", meta.get("content_hash", ""))),
         file_hash=str(meta.get("file_hash", "")),
         signature=str(meta.get("signature", "")),
         n_chunks=int(meta.get("n_chunks", 0)),

@@ -15,12 +15,13 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from core.types import Chunk, Document
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "5"
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+)$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})(\.?)\s+(\S.*)$")
 _BULLET = re.compile(r"^(?:[·•▪◦●\-–*]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 _REVIEW = re.compile(r"^(?:(?:Child|Family|Baby|Sibling|Young Person)\s+(?:[A-Z]{1,2}|\d{1,3})\b|Thematic Review\b)")
+_ATTRIBUTE = re.compile(r"^[A-Z][\w ]{1,30}:\s+\S")
 _SENTENCE_END = re.compile(r"[.!?;]$")
 
 
@@ -146,6 +147,9 @@ def _blocks(lines: list[Line]) -> list[Block]:
     def section() -> tuple[str, ...]:
         return tuple(label for _, label in path)
 
+    nonblank = [ln for ln in lines if ln.kind != "blank"]
+    next_kind = {id(a): b.kind for a, b in zip(nonblank, nonblank[1:], strict=False)}
+
     for ln in lines:
         kind = ln.kind
         if kind == "blank":
@@ -212,6 +216,15 @@ def _blocks(lines: list[Line]) -> list[Block]:
         if cur is not None and cur.kind == "minute" and kind == "text" and not _has_bullets(cur):
             cur.lines.append(ln)
             continue
+        if (
+            cur is not None
+            and cur.kind in ("list", "review")
+            and _ATTRIBUTE.match(ln.text.strip())
+            and len(ln.text) <= 200
+            and next_kind.get(id(ln)) == "bullet"
+        ):
+            cur.lines.append(ln)  # "Lead: ..." between two items of a list belongs to the item above it
+            continue
         close()
         cur = Block([ln], "soft" if kind == "soft" else "text", section=section())
     close()
@@ -259,6 +272,7 @@ def chunk_document(document: Document, *, max_chars: int = 1000, min_chars: int 
     _classify(lines)
     blocks = _blocks(lines)
     pages = [s for s in document.spans if s.kind == "page"]
+    version = chunk_version(document, max_chars, min_chars)
 
     packs: list[_Pack] = []
     cur = _Pack()
@@ -288,7 +302,7 @@ def chunk_document(document: Document, *, max_chars: int = 1000, min_chars: int 
             if not text[s:e].strip():
                 continue
             context = " | ".join(p for p in (document.meta.title, section, review, header) if p)
-            chunks.append(_make_chunk(document, len(chunks), s, e, section, kind, context, pages))
+            chunks.append(_make_chunk(document, len(chunks), s, e, section, kind, context, pages, version))
     return chunks
 
 
@@ -306,17 +320,30 @@ def _pack_kind(pack: _Pack) -> str:
     return "text"
 
 
+def chunk_version(document: Document, max_chars: int, min_chars: int) -> str:
+    """What a document's chunks were made from: its text and the chunker's version and settings. A change of
+    either replaces all of its chunks."""
+    key = f"{document.content_hash}:{signature(max_chars, min_chars)}"
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
 def _make_chunk(
-    document: Document, ordinal: int, start: int, end: int, section: str, kind: str, context: str, pages: list
+    document: Document,
+    ordinal: int,
+    start: int,
+    end: int,
+    section: str,
+    kind: str,
+    context: str,
+    pages: list,
+    version: str,
 ) -> Chunk:
     page = None
     for span in pages:
         if span.start <= start < span.end or (span.start <= start and span is pages[-1]):
             page = int(span.label)
             break
-    digest = hashlib.blake2b(
-        f"{document.doc_id}:{document.content_hash}:{start}:{end}:{CHUNKER_VERSION}".encode(), digest_size=12
-    ).hexdigest()
+    digest = hashlib.blake2b(f"{document.doc_id}:{version}:{start}:{end}".encode(), digest_size=12).hexdigest()
     return Chunk(
         chunk_id=digest,
         doc_id=document.doc_id,
@@ -328,7 +355,7 @@ def _make_chunk(
         page=page,
         kind=kind,
         context=context,
-        doc_hash=document.content_hash,
+        doc_hash=version,
         title=document.meta.title,
         doc_type=document.meta.doc_type,
         partnership=document.meta.partnership,

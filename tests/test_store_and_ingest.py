@@ -168,6 +168,17 @@ def test_killed_ingest_leaves_old_or_new_never_a_mix(settings, embedder, store, 
     assert old <= {c.chunk_id for c in loaded}  # the old documents are intact
     for doc_id, record in records.items():  # each committed document is complete: all of its chunks, one version
         mine = [c for c in loaded if c.doc_id == doc_id]
-        assert len(mine) == record.n_chunks and {c.doc_hash for c in mine} == {record.content_hash}
+        assert len(mine) == record.n_chunks and {c.doc_hash for c in mine} == {record.version}
     report = ingest_corpus(settings, embedder=embedder, store=survivor)  # the next run completes the job
     assert report.ok and len(survivor.document_records()) == 43
+
+
+def test_new_chunking_settings_replace_every_old_chunk(settings, embedder, store) -> None:
+    ingest_corpus(settings, embedder=embedder, store=store)
+    before = {c.chunk_id for c in store.load_all().chunks}
+    rechunked = settings.model_copy(update={"chunk_max_chars": 300, "chunk_min_chars": 50})
+    report = ingest_corpus(rechunked, embedder=embedder, store=store)
+    assert len(report.updated) == 3
+    after = store.load_all().chunks
+    assert not before & {c.chunk_id for c in after}
+    assert store.count() == len(after)  # nothing of the old chunking is left behind, visible or not
