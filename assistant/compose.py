@@ -21,6 +21,18 @@ _NUMERIC_Q = re.compile(
     re.I,
 )
 _WHO_Q = re.compile(r"^\W*(?:and\s+)?who\b|\bwho (?:chairs|presented|provides|leads|is|was|has|had|are|were)\b", re.I)
+_PROCEDURE_Q = re.compile(
+    r"\bwhat (?:does|do|did|should|must|would) .{0,80}?\b(?:tell|ask|expect|require|want)s? (?:you|us|me|staff|"
+    r"practitioners|professionals)? ?to do\b|\bwhat (?:should|must) (?:i|we|you|staff|practitioners|professionals)"
+    r"\b|\bwhat to do\b|\bwhat happens (?:if|when|next)\b",
+    re.I,
+)
+_ACTION = re.compile(
+    r"\b(?:must|should|shall|will|need(?:s)? to|(?:is|are) (?:required|expected) to|(?:is|are) to|can|may|refer|"
+    r"contact|discuss|report|inform|notify|escalate|call)\b",
+    re.I,
+)
+_ELIDED = re.compile(r"\.\.\.|…")
 _LEARNING_Q = re.compile(r"\b(?:learn\w*|teach\w*|taught|lessons?|messages?)\b", re.I)
 _LIST_Q = re.compile(
     r"\b(?:priorit\w+|what are|which|list|themes|challenges|courses|policies|need to do|areas|steps|actions|"
@@ -94,6 +106,7 @@ class Composer:
         neighbour: Callable[[Chunk], Chunk | None] | None = None,
     ) -> None:
         self.idf = idf
+        self._weight: Callable[[str], float] = idf
         self.threshold = threshold
         self.alternatives = alternatives or (lambda q: {})
         self.neighbour = neighbour or (lambda c: None)
@@ -101,13 +114,20 @@ class Composer:
 
     # ---- public ----------------------------------------------------------------------------------------------
     def compose(self, question: str, hits: list[SearchHit]) -> Composition:
+        """Answer `question` (standalone: follow-ups already rewritten) from `hits`, or abstain."""
         q_terms = list(dict.fromkeys(terms(question)))
         if not hits or not q_terms:
             return self._abstain()
         self._alts = self.alternatives(question)
+        self._weight = self.idf
         units = [u for h in hits for u in _units(h)]
         scored = sorted(((self._score(u, q_terms), u) for u in units), key=lambda p: -p[0])
         scored = [(s, u) for s, u in scored if self._admissible(question, u)]
+        if scored and _ELIDED.search(scored[0][1].text):
+            # The best match is a line its source cut short ("a question ... view the full minutes text"): the
+            # knowledge base records the item but not what was said.
+            return self._abstain(where=scored[0][1].hit.chunk.title)
+        scored = [(s, u) for s, u in scored if not _ELIDED.search(u.text)]
         if not scored:
             return self._abstain()
         if _COMPARE_Q.search(question):
@@ -121,6 +141,8 @@ class Composer:
             return self._abstain()
         if _WHO_Q.search(question) and not any(_names_someone(u.text, question) for u in good[:2]):
             return self._abstain()
+        if _PROCEDURE_Q.search(question) and not any(_ACTION.search(u.text) for u in good[:3]):
+            return self._abstain()  # the passages name the procedure but do not say what it tells you to do
         if _LEARNING_Q.search(question) or _LIST_Q.search(question):
             lines = self._list(question, hits, q_terms)
             if lines:
@@ -133,7 +155,7 @@ class Composer:
         synonym (0.8), or only in its document's title, partnership or section (0.5)."""
         chunk = unit.hit.chunk
         ctx = set(terms(f"{chunk.context} {chunk.partnership}"))
-        return coverage(set(terms(unit.text)), ctx, q_terms, self.idf, self._alts)
+        return coverage(set(terms(unit.text)), ctx, q_terms, self._weight, self._alts)
 
     def _supported(self, unit: Unit, q_terms: list[str]) -> bool:
         """Enough of the question is in the unit, or the passage is a close semantic match and some of it is."""
@@ -141,7 +163,7 @@ class Composer:
         return cov >= self.threshold or (unit.hit.dense >= 0.5 and cov >= self.threshold / 2)
 
     def _score(self, unit: Unit, q_terms: list[str]) -> float:
-        return self._coverage(unit, q_terms) + 0.25 / unit.hit.rank + 0.2 * max(unit.hit.dense, 0.0)
+        return self._coverage(unit, q_terms) + 0.1 / unit.hit.rank + 0.1 * max(unit.hit.dense, 0.0)
 
     def _admissible(self, question: str, unit: Unit) -> bool:
         """A unit from another place than the question names, or whose line names a different period than the
@@ -184,25 +206,23 @@ class Composer:
         scored = [(s, u) for s, u in scored if not u.heading] or scored  # a title introduces, it does not answer
         pool = [(s, u) for s, u in scored if not numeric or self._answers_number(question, u)] or scored
         best_score, best = pool[0]
-        chosen = [best]
-        covered = set(terms(best.text))
-        line = _line_span(best)
-        # Sentences of the same paragraph or item as the best one often finish its answer.
-        rescored = sorted(
-            ((s + (0.25 if _line_span(u) == line else 0.0), u) for s, u in pool[1:12]), key=lambda p: -p[0]
-        )
-        for s, u in rescored:
-            if len(chosen) >= 3 or s < 0.75 * best_score:
+        q_set = set(q_terms) | {a for t in q_terms for a in self._alts.get(t, set())}
+        # The other sentences of the best one's paragraph, item or table row, when they share the question's
+        # words, usually finish its answer ("... form the Planning Group, which meets quarterly. It agrees ...").
+        same_line = [u for u in _units(best.hit) if u != best and _line_span(u) == _line_span(best) and not u.heading]
+        same_line.sort(key=lambda u: -self._coverage(u, q_terms))
+        partners = [u for u in same_line if q_set & set(terms(u.text))][:2]
+        chosen = [best, *partners]
+        covered = set().union(*(set(terms(u.text)) for u in chosen))
+        for s, u in pool[1:12]:
+            if len(chosen) >= 4 or s < 0.75 * best_score:
                 break
             new = set(q_terms) & (set(terms(u.text)) - covered)
             if new and not _overlaps(u, chosen):
                 chosen.append(u)
                 covered |= set(terms(u.text))
-        chosen.sort(key=lambda u: (u is not best and _line_span(u) != line, u.hit.rank, u.start))
-        # A table row answers with its other cells too: "what happened to recommendation (3)?" wants the position.
-        row = _row_partners(best)
-        if row:
-            chosen = [best, *[u for u in row if not _overlaps(u, chosen)][:2], *chosen[1:]][:4]
+        first = {id(u) for u in (best, *partners)}
+        chosen.sort(key=lambda u: (id(u) not in first, u.hit.rank, u.start))
         return chosen
 
     def _list(self, question: str, hits: list[SearchHit], q_terms: list[str]) -> list[Unit]:
@@ -219,8 +239,8 @@ class Composer:
             for start, items in _lists(units):
                 lead = units[:start]
                 lead_text = " ".join(v.text for v in lead[-4:]) + " " + hit.chunk.context
-                lead_cov = _share(set(terms(lead_text)), q_terms, self.idf)
-                item_cov = _share(set(terms(" ".join(v.text for v in items))), q_terms, self.idf)
+                lead_cov = _share(set(terms(lead_text)), q_terms, self._weight)
+                item_cov = _share(set(terms(" ".join(v.text for v in items))), q_terms, self._weight)
                 score = lead_cov + 0.3 * item_cov + 0.3 / hit.rank + (0.1 if lead and lead[-1].intro else 0.0)
                 first_line = hit.chunk.text.split("\n", 1)[0]
                 if wanted_reviews and hit.chunk.kind == "review" and wanted_reviews & review_names(first_line):
@@ -233,16 +253,25 @@ class Composer:
         return best[1]
 
     def _compare(self, scored: list[tuple[float, Unit]], q_terms: list[str]) -> list[Unit]:
-        per_doc: dict[str, Unit] = {}
+        """Up to two sentences from each of the (at most three) documents that best answer the question."""
+        per_doc: dict[str, list[Unit]] = {}
         for _s, u in scored:
-            if u.hit.chunk.doc_id not in per_doc and self._coverage(u, q_terms) >= self.threshold * 0.8:
-                per_doc[u.hit.chunk.doc_id] = u
-            if len(per_doc) == 3:
-                break
-        return list(per_doc.values()) if len(per_doc) >= 2 else []
+            units = per_doc.setdefault(u.hit.chunk.doc_id, [])
+            if len(units) < 2 and self._coverage(u, q_terms) >= self.threshold * 0.8 and not _overlaps(u, units):
+                units.append(u)
+        docs = [d for d, us in per_doc.items() if us][:3]
+        if len(docs) < 2:
+            return []
+        return [u for d in docs for u in sorted(per_doc[d], key=lambda u: u.start)]
 
-    def _abstain(self) -> Composition:
-        text = "I can't find an answer to that in the partnership's knowledge base, so I won't guess. " + SIGNPOST
+    def _abstain(self, *, where: str = "") -> Composition:
+        if where:
+            text = (
+                f"The knowledge base only records this in summary (in “{where}”), without what was said, so I "
+                "can't answer it. The full minutes or report will have the detail. " + SIGNPOST
+            )
+        else:
+            text = "I can't find an answer to that in the partnership's knowledge base, so I won't guess. " + SIGNPOST
         return Composition(answer=text, abstained=True, citations=[], kind="abstain")
 
 
@@ -298,19 +327,6 @@ def _line_of(unit: Unit) -> str:
     return chunk.text[start : len(chunk.text) if end < 0 else end]
 
 
-def _row_partners(unit: Unit) -> list[Unit]:
-    """The other sentences of a table row the unit sits in."""
-    chunk = unit.hit.chunk
-    rel = unit.start - chunk.start
-    line_start = chunk.text.rfind("\n", 0, rel) + 1
-    line_end = chunk.text.find("\n", rel)
-    line_end = len(chunk.text) if line_end < 0 else line_end
-    line = chunk.text[line_start:line_end]
-    if " | " not in line:
-        return []
-    return [u for u in _units(unit.hit) if line_start + chunk.start <= u.start < line_end + chunk.start and u != unit]
-
-
 def _share(have: set[str], q_terms: list[str], idf: Callable[[str], float]) -> float:
     total = sum(idf(t) for t in q_terms)
     return sum(idf(t) for t in q_terms if t in have) / total if total else 0.0
@@ -334,7 +350,8 @@ def _years(text: str) -> set[int]:
 
 
 def _names_someone(text: str, question: str) -> bool:
-    """A person's name, or a role the question did not already name."""
+    """A person's name, or a role that answers the question: when the question names a role ("who chairs"),
+    a fuller form of that role ("an Independent Chair"); otherwise any role the question did not name."""
     for m in _NAME.finditer(text):
         first, last = m.group(1), m.group(2)
         if first and (first in _NOT_NAME_WORDS or last in _NOT_NAME_WORDS):
@@ -342,11 +359,34 @@ def _names_someone(text: str, question: str) -> bool:
         if m.group(0).lower() not in question.lower():
             return True
     q_stems = {_role_stem(w) for w in words(question)}
-    return any(not {_role_stem(w) for w in words(r)} <= q_stems for r in _ROLE.findall(text))
+    q_roles = q_stems & _ROLE_WORDS
+    for role in _ROLE.findall(text):
+        stems = {_role_stem(w) for w in words(role)}
+        if stems <= q_stems:
+            continue  # says no more than the question did
+        if not q_roles or q_roles & stems:
+            return True
+    return False
 
 
 def _role_stem(word: str) -> str:
-    return re.sub(r"^chair(?:man|person|woman|ing|ed|s)?$", "chair", word.lower())
+    word = re.sub(r"^chair(?:man|person|woman|ing|ed|s)?$", "chair", word.lower())
+    return re.sub(r"(?<=[a-z]{3})s$", "", word)
+
+
+_ROLE_WORDS = {
+    "chair",
+    "scrutineer",
+    "director",
+    "manager",
+    "lead",
+    "officer",
+    "councillor",
+    "superintendent",
+    "nurse",
+    "consultant",
+    "head",
+}
 
 
 def _units(hit: SearchHit) -> list[Unit]:

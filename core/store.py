@@ -2,7 +2,8 @@
 
 Imports: stdlib, numpy, chromadb, core. A document's record is its commit point: chunks are written first, the
 record second, stale chunks deleted last, and readers keep only chunks whose doc_hash (content and chunking
-version together) matches a committedrecord. So a crash at any step leaves each document either at its old version or its new one, never a mix.
+version together) matches a committed record. So a crash at any step leaves each document either at its old
+version or its new one, never a mix.
 """
 
 from __future__ import annotations

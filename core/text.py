@@ -103,6 +103,12 @@ def normalise(text: str) -> str:
 _SENT_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z(“\"‘'0-9£])")
 
 
+# A full stop that ends a list number ("1."), an initial or a common abbreviation does not end a sentence.
+_NO_CUT = re.compile(
+    r"(?:^\s*(?:[·•\-–*]\s*)?\(?\d{1,3}[.)]|^\s*\(?[a-z][.)]|\b(?:e\.g|i\.e|etc|Mr|Mrs|Ms|Dr|St|No|vs|[A-Z])\.)$"
+)
+
+
 def sentence_spans(text: str, base: int = 0) -> list[tuple[int, int]]:
     """Split text into lines, and lines into sentences; offsets are absolute (base + index)."""
     spans: list[tuple[int, int]] = []
@@ -112,7 +118,8 @@ def sentence_spans(text: str, base: int = 0) -> list[tuple[int, int]]:
         pos += len(line) + 1
         if not line.strip():
             continue
-        cuts = [0] + [m.end() for m in _SENT_END.finditer(line)] + [len(line)]
+        cuts = [0] + [m.end() for m in _SENT_END.finditer(line) if not _NO_CUT.search(line[: m.start()])]
+        cuts.append(len(line))
         for a, b in zip(cuts, cuts[1:], strict=False):
             seg = line[a:b]
             lead = len(seg) - len(seg.lstrip())
