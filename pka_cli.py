@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import typer
 
 from assistant.cli import ask, serve
-from core.errors import PKAError
+from core.config import get_settings
+from core.errors import BadInput, PKAError
 from evals.cli import eval_command
 from ingest.cli import ingest
 
@@ -17,6 +19,56 @@ app.command("ingest")(ingest)
 app.command("ask")(ask)
 app.command("serve")(serve)
 app.command("eval")(eval_command)
+
+feedback_app = typer.Typer(help="Feedback people gave on answers (kept in the data folder).", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Path | None = typer.Option(None, "--out", help="Write to this file instead of standard output."),
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl (one JSON object a line) or csv."),
+) -> None:
+    """Export all feedback as JSON lines or CSV."""
+    from assistant.feedback import FeedbackStore, to_csv, to_jsonl
+
+    if fmt not in ("jsonl", "csv"):
+        raise BadInput(f"--format must be jsonl or csv, not {fmt!r}")
+    settings = get_settings()
+    rows = FeedbackStore.in_folder(settings.data_dir, retention_days=settings.feedback_retention_days).rows()
+    text = to_csv(rows) if fmt == "csv" else to_jsonl(rows)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"{len(rows)} rows written to {out}", err=True)
+
+
+@feedback_app.command("delete")
+def feedback_delete(
+    older_than: float | None = typer.Option(
+        None,
+        "--older-than",
+        min=0,
+        help="Delete feedback older than this many days (default PKA_FEEDBACK_RETENTION_DAYS).",
+    ),
+    delete_all: bool = typer.Option(False, "--all", help="Delete all feedback."),
+) -> None:
+    """Delete old feedback (past the retention period, or --older-than DAYS), or all of it with --all."""
+    from assistant.feedback import FeedbackStore
+
+    if delete_all and older_than is not None:
+        raise BadInput("Give --older-than DAYS or --all, not both.")
+    settings = get_settings()
+    store = FeedbackStore.in_folder(settings.data_dir, retention_days=settings.feedback_retention_days)
+    if not store.path.exists():
+        typer.echo("0 feedback rows deleted (there is no feedback yet).")
+        return
+    if delete_all:
+        n = store.delete_all()
+    else:
+        n = store.delete_older_than(settings.feedback_retention_days if older_than is None else older_than)
+    typer.echo(f"{n} feedback rows deleted.")
 
 
 def main() -> None:

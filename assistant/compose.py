@@ -104,12 +104,15 @@ class Composer:
         threshold: float = 0.3,
         alternatives: Callable[[str], dict[str, set[str]]] | None = None,
         neighbour: Callable[[Chunk], Chunk | None] | None = None,
+        home: Callable[[Chunk], bool] | None = None,
     ) -> None:
         self.idf = idf
         self._weight: Callable[[str], float] = idf
         self.threshold = threshold
         self.alternatives = alternatives or (lambda q: {})
         self.neighbour = neighbour or (lambda c: None)
+        self.home = home or (lambda c: False)
+        self._prefer_home = False
         self._alts: dict[str, set[str]] = {}
 
     # ---- public ----------------------------------------------------------------------------------------------
@@ -119,6 +122,7 @@ class Composer:
         if not hits or not q_terms:
             return self._abstain()
         self._alts = self.alternatives(question)
+        self._prefer_home = not places(question)
         self._weight = self.idf
         units = [u for h in hits for u in _units(h)]
         scored = sorted(((self._score(u, q_terms), u) for u in units), key=lambda p: -p[0])
@@ -130,6 +134,12 @@ class Composer:
         scored = [(s, u) for s, u in scored if not _ELIDED.search(u.text)]
         if not scored:
             return self._abstain()
+        if self._prefer_home:
+            # A question that names no place is about this deployment's own partnership, unless its documents
+            # answer clearly worse than another's.
+            home = [(s, u) for s, u in scored if self.home(u.hit.chunk)]
+            if home and home[0][0] >= 0.8 * scored[0][0]:
+                scored = home
         if _COMPARE_Q.search(question):
             lines = self._compare(scored, q_terms)
             if lines:
@@ -166,8 +176,8 @@ class Composer:
         return self._coverage(unit, q_terms) + 0.1 / unit.hit.rank + 0.1 * max(unit.hit.dense, 0.0)
 
     def _admissible(self, question: str, unit: Unit) -> bool:
-        """A unit from another place than the question names, or whose line names a different period than the
-        question asks about, cannot answer it."""
+        """A unit from another place than the question names, or from a different period than the question asks
+        about, cannot answer it."""
         q_places = places(question)
         chunk = unit.hit.chunk
         if q_places and not place_match(q_places, places(f"{chunk.title} {chunk.partnership}")):
@@ -175,8 +185,9 @@ class Composer:
         q_years = _years(question)
         if not q_years:
             return True
-        u_years = _years(_line_of(unit))
-        return not u_years or max(q_years) in u_years
+        # The period of the sentence's own line, else of its section and document ("Annual Report 2021/22").
+        u_years = _years(_line_of(unit)) or _years(chunk.context)
+        return not u_years or {min(q_years), max(q_years)} <= u_years
 
     def _answers_number(self, question: str, unit: Unit) -> bool:
         if unit.heading or not _DIGIT.search(unit.text):
@@ -217,6 +228,8 @@ class Composer:
         for s, u in pool[1:12]:
             if len(chosen) >= 4 or s < 0.75 * best_score:
                 break
+            if u.hit.chunk.doc_id != best.hit.chunk.doc_id:
+                continue  # one coherent source; setting sources side by side is what comparisons are for
             new = set(q_terms) & (set(terms(u.text)) - covered)
             if new and not _overlaps(u, chosen):
                 chosen.append(u)

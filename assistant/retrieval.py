@@ -93,6 +93,7 @@ class Retriever:
         dense_weight: float = 0.35,
         rerank_depth: int = 30,
         rerank_weight: float = 0.5,
+        home_partnership: str = "",
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -102,6 +103,7 @@ class Retriever:
         self.dense_weight = dense_weight
         self.rerank_depth = rerank_depth
         self.rerank_weight = rerank_weight
+        self.home_partnership = home_partnership.strip().lower()
         self._index: _Index | None = None
         self._lock = threading.Lock()
 
@@ -251,7 +253,15 @@ class Retriever:
                     boost[i] += 0.8 * unit
                 elif have:
                     boost[i] -= 0.8 * unit
+        elif self.home_partnership:
+            for i, chunk in enumerate(index.chunks):
+                if self.is_home(chunk):
+                    boost[i] += 0.5 * unit
         return boost
+
+    def is_home(self, chunk: Chunk) -> bool:
+        """Whether the chunk comes from the partnership this deployment serves."""
+        return bool(self.home_partnership) and chunk.partnership.strip().lower() == self.home_partnership
 
 
 def _norm(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from assistant.compose import Composer
 from assistant.conversation import standalone
 from assistant.retrieval import Retriever
@@ -49,6 +51,7 @@ class AssistantService:
             threshold=self.settings.abstain_threshold,
             alternatives=self.glossary.alternatives,
             neighbour=self.retriever.next_chunk,
+            home=self.retriever.is_home,
         )
         result = composer.compose(query, hits)
         t2 = time.perf_counter()
@@ -74,6 +77,17 @@ class AssistantService:
         return record, text
 
 
+def _manifest_home(knowledge_dir: Path) -> str:
+    path = knowledge_dir / "manifest.yaml"
+    if not path.exists():
+        return ""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError:
+        return ""  # ingest reports a broken manifest; answering does not need it
+    return str(data.get("home_partnership", "") or "") if isinstance(data, dict) else ""
+
+
 def build_service(settings: Settings, *, embedder: Embedder | None = None) -> AssistantService:
     embedder = embedder or build_embedder(settings)
     store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
@@ -87,5 +101,6 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None) -> As
         dense_weight=settings.dense_weight,
         rerank_depth=settings.rerank_depth,
         rerank_weight=settings.rerank_weight,
+        home_partnership=settings.home_partnership or _manifest_home(Path(settings.knowledge_dir)),
     )
     return AssistantService(settings=settings, store=store, embedder=embedder, retriever=retriever, glossary=glossary)

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     dense_weight: float = Field(0.35, ge=0, le=1)
     rerank_depth: int = Field(30, ge=0, le=500)
     rerank_weight: float = Field(0.5, ge=0, le=5)
+    # The partnership this deployment serves: a question that names no place prefers its documents.
+    # Empty: taken from `home_partnership` in the knowledge folder's manifest.yaml, if any.
+    home_partnership: str = ""
 
     # Service
     api_host: str = "127.0.0.1"

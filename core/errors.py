@@ -56,3 +56,23 @@ class ParseError(PKAError):
 
     code = "parse_error"
     http_status = 422
+
+
+class Unauthorized(PKAError):
+    code = "unauthorized"
+    http_status = 401
+
+
+class Forbidden(PKAError):
+    code = "forbidden"
+    http_status = 403
+
+
+class PayloadTooLarge(PKAError):
+    code = "payload_too_large"
+    http_status = 413
+
+
+class RequestTimeout(PKAError):
+    code = "timeout"
+    http_status = 504

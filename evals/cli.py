@@ -15,6 +15,8 @@ def eval_command(
     question_set: Path = typer.Option(Path("evals/dev.jsonl"), "--set", help="Question set (JSONL)."),
     out: Path = typer.Option(None, help="Report folder (default evals/results/<timestamp>)."),
     compare: Path = typer.Option(None, help="A report.json to compare with (e.g. evals/results/baseline/report.json)."),
+    distractors: int = typer.Option(0, help="Add at least this many chunks of synthetic other-partnership documents."),
+    distractor_mode: str = typer.Option("markov", help="markov (new sentences) or recycle (near-duplicates)."),
 ) -> None:
     """Measure retrieval, answers, abstention and latency on a question set."""
     from assistant.service import build_service
@@ -24,13 +26,29 @@ def eval_command(
         items = load_set(question_set)
     except (OSError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
-    service = build_service(get_settings())
+    settings = get_settings()
+    title = f"Eval of {question_set.name}"
+    if distractors:
+        from core.embeddings import build_embedder
+        from evals.distractors import build_distractor_kb
+
+        embedder = build_embedder(settings)
+        settings, ingest_report = build_distractor_kb(
+            settings, embedder=embedder, min_chunks=distractors, mode=distractor_mode
+        )
+        typer.echo(f"distractor knowledge base: {ingest_report.chunks_total} chunks in {ingest_report.files} files")
+        title += (
+            f" with {ingest_report.chunks_total} chunks ({ingest_report.files} files, mostly synthetic distractors)"
+        )
+        service = build_service(settings, embedder=embedder)
+    else:
+        service = build_service(settings)
     report = run_eval(service, items)
     baseline = json.loads(compare.read_text()) if compare else None
     out = out or Path("evals/results") / datetime.now().strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2))
-    md = to_markdown(report, baseline=baseline, title=f"Eval of {question_set.name}")
+    md = to_markdown(report, baseline=baseline, title=title)
     (out / "report.md").write_text(md)
     typer.echo(md)
     typer.echo(f"Report written to {out}/")

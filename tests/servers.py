@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,11 +28,13 @@ def api_server(env: dict[str, str], *, timeout: float = 90.0) -> Iterator[str]:
     """Run `pka serve` in a subprocess; yield its base URL once /health answers."""
     port = free_port()
     full_env = {**os.environ, **env}
+    # The server's log goes to a file: a pipe nobody reads fills up and blocks the server.
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, "-m", "pka_cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
         env=full_env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -39,7 +42,8 @@ def api_server(env: dict[str, str], *, timeout: float = 90.0) -> Iterator[str]:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                log.seek(0)
+                out = log.read().decode(errors="replace")
                 raise RuntimeError(f"server exited with {proc.returncode}:\n{out[-3000:]}")
             try:
                 if httpx.get(f"{url}/health", timeout=2).status_code == 200:
@@ -57,6 +61,7 @@ def api_server(env: dict[str, str], *, timeout: float = 90.0) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+        log.close()
 
 
 def run_cli(args: list[str], env: dict[str, str], *, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -1,7 +1,11 @@
 """The FastAPI application: create_app() builds the service once in the lifespan; one handler maps our errors
 to JSON bodies with a 4xx/5xx status, and no traceback ever reaches a client.
 
-Imports: fastapi, core, assistant.
+Around the routes, outermost first: CORS (the UI's origins only), API keys (assistant.security), a request body
+limit. /ask and /search answer 504 after PKA_REQUEST_TIMEOUT_S. The /admin routes need an admin key once keys
+are set.
+
+Imports: fastapi, core, assistant (and ingest, lazily, inside POST /admin/ingest).
 """
 
 from __future__ import annotations
@@ -9,26 +13,38 @@ from __future__ import annotations
 import logging
 import re
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Request
+import anyio
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.api.middleware import AccessMiddleware, BodyLimitMiddleware
 from assistant.api.models import (
     AskRequest,
     AskResponse,
+    Deleted,
     DocumentDetail,
     DocumentSummary,
+    ErrorBody,
+    FailedFile,
+    FeedbackCreated,
+    FeedbackRequest,
     Health,
+    IngestResult,
+    Reloaded,
     SearchRequest,
     SearchResponse,
     SearchResult,
 )
+from assistant.feedback import FeedbackStore, to_csv, to_jsonl
+from assistant.security import parse_keys
 from assistant.service import AssistantService, build_service
 from core.config import Settings, get_settings
-from core.errors import BadInput, PKAError
+from core.errors import BadInput, NotFound, PKAError, RequestTimeout
 from core.store import DocumentRecord
 
 log = logging.getLogger(__name__)
@@ -41,6 +57,7 @@ def create_app(settings: Settings | None = None, *, service: AssistantService | 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]  # FastAPI's own lifespan signature
         app.state.service = service or build_service(settings)
+        app.state.feedback = FeedbackStore.in_folder(settings.data_dir, retention_days=settings.feedback_retention_days)
         try:
             app.state.service.retriever.refresh()
         except PKAError as exc:
@@ -52,6 +69,26 @@ def create_app(settings: Settings | None = None, *, service: AssistantService | 
         description="Answers questions about the partnership's documents, citing the exact passages.",
         version="0.1.0",
         lifespan=lifespan,
+        responses={
+            400: {"model": ErrorBody},
+            401: {"model": ErrorBody},
+            413: {"model": ErrorBody},
+            422: {"model": ErrorBody},
+            500: {"model": ErrorBody},
+        },
+    )
+    app.state.settings = settings
+    # add_middleware wraps: the last added runs first.
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
+    app.add_middleware(
+        AccessMiddleware, read_keys=parse_keys(settings.api_keys), admin_keys=parse_keys(settings.admin_api_keys)
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(parse_keys(settings.cors_origins)),
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+        max_age=600,
     )
 
     @app.exception_handler(PKAError)
@@ -71,7 +108,11 @@ def create_app(settings: Settings | None = None, *, service: AssistantService | 
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content={"error": "http_error", "message": str(exc.detail)})
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"error": "http_error", "message": str(exc.detail)},
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -88,7 +129,26 @@ def get_service(request: Request) -> AssistantService:
     return request.app.state.service  # type: ignore[no-any-return]  # set in lifespan
 
 
+def get_feedback(request: Request) -> FeedbackStore:
+    return request.app.state.feedback  # type: ignore[no-any-return]  # set in lifespan
+
+
 ServiceDep = Annotated[AssistantService, Depends(get_service)]
+FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]
+
+
+async def _with_timeout(service: AssistantService, fn, *args):  # type: ignore[no-untyped-def]
+    """Run blocking work in a thread; answer 504 once PKA_REQUEST_TIMEOUT_S has passed.
+
+    The thread cannot be killed: it finishes in the background and its result is dropped.
+    """
+    limit = service.settings.request_timeout_s
+    try:
+        with anyio.fail_after(limit):
+            return await anyio.to_thread.run_sync(lambda: fn(*args), abandon_on_cancel=True)
+    except TimeoutError:
+        message = f"The request took longer than {limit:g} s and was abandoned; try a narrower question."
+        raise RequestTimeout(message) from None
 
 
 def _summary(r: DocumentRecord) -> dict[str, Any]:
@@ -123,10 +183,13 @@ def _routes(app: FastAPI) -> None:
             embedding_model=service.embedder.model_id,
         )
 
-    @app.post("/search", response_model=SearchResponse)
-    def search(body: SearchRequest, service: ServiceDep) -> SearchResponse:
+    @app.post("/search", response_model=SearchResponse, responses={504: {"model": ErrorBody}})
+    async def search(body: SearchRequest, service: ServiceDep) -> SearchResponse:
         _check_text(body.query, service.settings.max_question_chars)
-        hits = service.search(body.query, top_k=body.top_k, filters=body.filters, history=_history(body, service))
+        history = _history(body, service)
+        hits = await _with_timeout(
+            service, lambda: service.search(body.query, top_k=body.top_k, filters=body.filters, history=history)
+        )
         return SearchResponse(
             query=body.query,
             results=[
@@ -147,10 +210,11 @@ def _routes(app: FastAPI) -> None:
             ],
         )
 
-    @app.post("/ask", response_model=AskResponse)
-    def ask(body: AskRequest, service: ServiceDep) -> AskResponse:
+    @app.post("/ask", response_model=AskResponse, responses={504: {"model": ErrorBody}})
+    async def ask(body: AskRequest, service: ServiceDep) -> AskResponse:
         _check_text(body.question, service.settings.max_question_chars)
-        answer = service.ask(body.question, history=_history(body, service), filters=body.filters)
+        history = _history(body, service)
+        answer = await _with_timeout(service, lambda: service.ask(body.question, history=history, filters=body.filters))
         return AskResponse(**answer.model_dump(exclude={"question"}), question=body.question, filters=body.filters)
 
     @app.get("/documents", response_model=list[DocumentSummary])
@@ -159,8 +223,7 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/documents/{doc_id:path}", response_model=DocumentDetail)
     def document(doc_id: str, service: ServiceDep) -> DocumentDetail:
-        if not _DOC_ID.match(doc_id) or ".." in doc_id.split("/") or doc_id.startswith("/"):
-            raise BadInput(f"{doc_id!r} is not a valid document id.")
+        _check_doc_id(doc_id)
         record, text = service.document(doc_id)
         return DocumentDetail(**_summary(record), text=text)
 
@@ -168,10 +231,85 @@ def _routes(app: FastAPI) -> None:
     def glossary(service: ServiceDep) -> dict[str, list[dict[str, object]]]:
         return {"terms": service.glossary.as_dicts()}
 
-    @app.post("/admin/reload")
-    def reload(service: ServiceDep) -> dict[str, object]:
+    @app.post("/feedback", response_model=FeedbackCreated, status_code=201)
+    def feedback(body: FeedbackRequest, store: FeedbackDep) -> FeedbackCreated:
+        new_id = store.add(
+            question=body.question,
+            answer=body.answer,
+            citations=body.citations,
+            rating=body.rating,
+            comment=body.comment,
+        )
+        return FeedbackCreated(id=new_id)
+
+    @app.post("/admin/reload", response_model=Reloaded, responses={403: {"model": ErrorBody}})
+    def reload(service: ServiceDep) -> Reloaded:
         rebuilt = service.retriever.refresh(force=True)
-        return {"reloaded": rebuilt, "chunks": len(service.retriever.chunks)}
+        return Reloaded(reloaded=rebuilt, chunks=len(service.retriever.chunks))
+
+    @app.get("/admin/feedback/export", responses={403: {"model": ErrorBody}})
+    def export_feedback(store: FeedbackDep, format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl") -> Response:
+        rows = store.rows()
+        if format == "csv":
+            media, text = "text/csv; charset=utf-8", to_csv(rows)
+        else:
+            media, text = "application/x-ndjson", to_jsonl(rows)
+        return Response(
+            content=text,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="feedback.{format}"'},
+        )
+
+    @app.post(
+        "/admin/ingest", response_model=IngestResult, responses={403: {"model": ErrorBody}, 409: {"model": ErrorBody}}
+    )
+    def admin_ingest(service: ServiceDep) -> IngestResult:
+        from ingest.pipeline import ingest_corpus  # lazily: the read side does not need the write side
+
+        report = ingest_corpus(service.settings, embedder=service.embedder, store=service.store)
+        service.retriever.refresh(force=True)
+        return IngestResult(
+            ok=report.ok,
+            files=report.files,
+            added=report.added,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            removed=report.removed,
+            failed=[FailedFile(name=n, reason=r) for n, r in report.failed],
+            skipped=[FailedFile(name=n, reason=r) for n, r in report.skipped],
+            chunks_written=report.chunks_written,
+            chunks_total=report.chunks_total,
+            seconds={k: round(v, 3) for k, v in report.seconds.items()},
+            index_chunks=len(service.retriever.chunks),
+        )
+
+    @app.delete(
+        "/admin/documents/{doc_id:path}",
+        response_model=Deleted,
+        responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    )
+    def delete_document(doc_id: str, service: ServiceDep) -> Deleted:
+        from ingest.pipeline import IngestLock
+
+        _check_doc_id(doc_id)
+        with IngestLock(service.settings.data_dir / "ingest.lock"):  # not while an ingest is writing
+            record = service.store.document_records().get(doc_id)
+            if record is None:
+                raise NotFound(f"No document with id {doc_id!r}.")
+            service.store.delete_document(doc_id)
+        service.retriever.refresh(force=True)
+        log.info("deleted document %s (%d chunks)", doc_id, record.n_chunks)
+        return Deleted(deleted=doc_id, chunks=record.n_chunks, index_chunks=len(service.retriever.chunks))
+
+
+def _check_doc_id(doc_id: str) -> None:
+    if (
+        not _DOC_ID.match(doc_id)
+        or ".." in doc_id.split("/")
+        or doc_id.startswith("/")
+        or any(part in ("", ".") for part in doc_id.split("/"))
+    ):
+        raise BadInput(f"{doc_id!r} is not a valid document id.")
 
 
 def _check_text(text: str, limit: int) -> None:

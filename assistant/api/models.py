@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.types import Citation, Filters, Turn
@@ -77,3 +79,54 @@ class Health(_Strict):
     chunks: int
     documents: int
     embedding_model: str
+
+
+ChunkId = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class FeedbackRequest(_Strict):
+    question: str = Field(min_length=1, max_length=2000)
+    answer: str = Field(max_length=50_000)
+    citations: list[ChunkId] = Field(default_factory=list, max_length=100)
+    rating: Literal["up", "down"]
+    comment: str = Field("", max_length=2000)
+
+
+class FeedbackCreated(_Strict):
+    id: int
+
+
+class FailedFile(_Strict):
+    name: str
+    reason: str
+
+
+class IngestResult(_Strict):
+    ok: bool
+    files: int
+    added: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    removed: list[str]
+    failed: list[FailedFile]
+    skipped: list[FailedFile]
+    chunks_written: int
+    chunks_total: int
+    seconds: dict[str, float]
+    index_chunks: int
+
+
+class Deleted(_Strict):
+    deleted: str
+    chunks: int
+    index_chunks: int
+
+
+class Reloaded(_Strict):
+    reloaded: bool
+    chunks: int
+
+
+class ErrorBody(BaseModel):
+    error: str
+    message: str

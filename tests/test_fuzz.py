@@ -1,0 +1,121 @@
+"""Fuzz the HTTP API from its own OpenAPI schema with schemathesis: valid and invalid requests to every operation
+of a real `pka serve` on 127.0.0.1; no request may get a 5xx, and every error body is our JSON."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+
+from tests.servers import free_port, run_cli
+
+FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"
+ROOT = Path(__file__).resolve().parents[1]
+MAX_EXAMPLES = 50
+WITH_INPUT = {"POST /search", "POST /ask", "POST /feedback", "GET /admin/feedback/export"}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("fuzz")
+    knowledge = tmp / "knowledge"
+    shutil.copytree(FIXTURES, knowledge)
+    shutil.copy(ROOT / "knowledge" / "glossary.yaml", knowledge / "glossary.yaml")
+    env = {"PKA_KNOWLEDGE_DIR": str(knowledge), "PKA_DATA_DIR": str(tmp / "data"), "PKA_EMBEDDING_BACKEND": "hashing"}
+    assert run_cli(["ingest"], env).returncode == 0
+    # Not tests.servers.api_server: its stdout pipe is never read, and the ~1,000 access-log lines of a fuzz run
+    # would fill it and stall the server. Here the log goes to a file.
+    port = free_port()
+    with open(tmp / "server.log", "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pka_cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            assert proc.poll() is None, (tmp / "server.log").read_text()[-3000:]
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        else:
+            raise RuntimeError("server did not become healthy in time")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def _operations(url: str) -> list:
+    schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
+    return [result.ok() for result in schema.get_all_operations()]
+
+
+def test_schema_lists_every_route(api: str) -> None:
+    labels = {op.label for op in _operations(api)}
+    assert {"POST /ask", "POST /search", "POST /feedback", "GET /documents/{doc_id}", "POST /admin/ingest"} <= labels
+
+
+LABELS = [
+    "GET /health",
+    "POST /search",
+    "POST /ask",
+    "GET /documents",
+    "GET /documents/{doc_id}",
+    "GET /glossary",
+    "POST /feedback",
+    "POST /admin/reload",
+    "GET /admin/feedback/export",
+    "DELETE /admin/documents/{doc_id}",
+]
+POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
+
+
+@pytest.mark.parametrize(
+    ("label", "mode"),
+    [(label, POSITIVE) for label in LABELS] + [(label, NEGATIVE) for label in LABELS if label in WITH_INPUT],
+)
+def test_no_server_errors(api: str, label: str, mode: schemathesis.GenerationMode) -> None:
+    operation = next(op for op in _operations(api) if op.label == label)
+    failures: list[str] = []
+    seen: dict[int, int] = {}
+
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def check(case) -> None:  # type: ignore[no-untyped-def]
+        response = case.call(base_url=api, timeout=30)
+        seen[response.status_code // 100] = seen.get(response.status_code // 100, 0) + 1
+        if response.status_code >= 500:
+            failures.append(f"{response.status_code} for {case.method} {case.formatted_path}: {response.text[:300]}")
+        if response.status_code >= 400:
+            body = response.json()
+            assert set(body) >= {"error", "message"}, response.text
+            assert "Traceback" not in response.text
+
+    check()
+    assert not failures, "\n".join(failures[:5])
+    assert seen, "no request was made"
+    if mode == NEGATIVE and label.startswith("POST"):
+        assert set(seen) == {4}, seen  # invalid bodies are refused with a 4xx
