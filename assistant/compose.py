@@ -32,6 +32,15 @@ _ACTION = re.compile(
     r"contact|discuss|report|inform|notify|escalate|call)\b",
     re.I,
 )
+_CONTACT_Q = re.compile(
+    r"\b(?:phone|telephone|tel|mobile|contact|helpline)(?: number| details)?\b|\bemail\b|\bweb ?site\b|"
+    r"\b(?:postal )?address\b",
+    re.I,
+)
+_CONTACT = re.compile(
+    r"\b0\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}\b|\b[\w.+-]+@[\w-]+\.[\w.]+\b|\bhttps?://\S+|\bwww\.\S+|"
+    r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b"
+)
 _ELIDED = re.compile(r"\.\.\.|…")
 _LEARNING_Q = re.compile(r"\b(?:learn\w*|teach\w*|taught|lessons?|messages?)\b", re.I)
 _LIST_Q = re.compile(
@@ -147,7 +156,11 @@ class Composer:
         if not self._supported(scored[0][1], q_terms):
             return self._abstain()
         good = [u for _s, u in scored[:8] if self._supported(u, q_terms)]
-        if _NUMERIC_Q.search(question) and not any(self._answers_number(question, u) for u in good):
+        if _CONTACT_Q.search(question) and not any(_CONTACT.search(u.text) for u in good[:3]):
+            return self._abstain()
+        if _NUMERIC_Q.search(question) and not _CONTACT_Q.search(question) and not any(
+            self._answers_number(question, u) for u in good
+        ):
             return self._abstain()
         if _WHO_Q.search(question) and not any(_names_someone(u.text, question) for u in good[:2]):
             return self._abstain()
@@ -365,14 +378,17 @@ def _years(text: str) -> set[int]:
 def _names_someone(text: str, question: str) -> bool:
     """A person's name, or a role that answers the question: when the question names a role ("who chairs"),
     a fuller form of that role ("an Independent Chair"); otherwise any role the question did not name."""
+    q_stems = {_role_stem(w) for w in words(question)}
+    q_roles = q_stems & _ROLE_WORDS
+    text_roles = {_role_stem(w) for r in _ROLE.findall(text) for w in words(r)}
     for m in _NAME.finditer(text):
         first, last = m.group(1), m.group(2)
         if first and (first in _NOT_NAME_WORDS or last in _NOT_NAME_WORDS):
             continue
+        if q_roles and not q_roles & text_roles:
+            continue  # "who chairs ...?" is not answered by a name given with another role
         if m.group(0).lower() not in question.lower():
             return True
-    q_stems = {_role_stem(w) for w in words(question)}
-    q_roles = q_stems & _ROLE_WORDS
     for role in _ROLE.findall(text):
         stems = {_role_stem(w) for w in words(role)}
         if stems <= q_stems:
