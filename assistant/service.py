@@ -15,6 +15,7 @@ import yaml
 from assistant.compose import Composer
 from assistant.conversation import standalone
 from assistant.retrieval import Retriever
+from assistant.safeguarding import Safeguarding, is_urgent
 from assistant.security import redact
 from core.config import Settings
 from core.embeddings import Embedder, build_embedder
@@ -33,6 +34,7 @@ class AssistantService:
     embedder: Embedder
     retriever: Retriever
     glossary: Glossary
+    safeguarding: Safeguarding
 
     def search(
         self, query: str, *, top_k: int = 5, filters: Filters | None = None, history: list | None = None
@@ -46,23 +48,34 @@ class AssistantService:
         query = standalone(question, history or [])
         hits = self.retriever.search(query, top_k=self.settings.answer_passages, filters=filters)
         t1 = time.perf_counter()
-        composer = Composer(
-            self.retriever.idf,
-            threshold=self.settings.abstain_threshold,
-            alternatives=self.glossary.alternatives,
-            neighbour=self.retriever.next_chunk,
-            home=self.retriever.is_home,
-        )
-        result = composer.compose(query, hits)
+        result = None if filters is not None and not filters.is_empty() else self.safeguarding.answer(query)
+        if result is None:
+            composer = Composer(
+                self.retriever.idf,
+                threshold=self.settings.abstain_threshold,
+                alternatives=self.glossary.alternatives,
+                neighbour=self.retriever.next_chunk,
+                home=self.retriever.is_home,
+            )
+            result = composer.compose(query, hits)
+        urgent = is_urgent(question)
+        text = result.answer
+        if urgent:
+            # A live concern about a child: the fixed signposting comes first, then what the documents say.
+            text = f"{self.safeguarding.signposting.text(self.retriever.home_partnership_name)}\n\n" + (
+                f"**What the knowledge base says:**\n{text}"
+            )
         t2 = time.perf_counter()
         if self.settings.log_questions:
             log.info("ask: %s", redact(query))
         return Answer(
             question=question,
             standalone_question=query,
-            answer=result.answer,
+            answer=text,
             abstained=result.abstained,
             citations=result.citations,
+            urgent=urgent,
+            kind=result.kind,
             timings_ms={"retrieve": round((t1 - t0) * 1000, 2), "compose": round((t2 - t1) * 1000, 2)},
         )
 
@@ -103,4 +116,15 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None) -> As
         rerank_weight=settings.rerank_weight,
         home_partnership=settings.home_partnership or _manifest_home(Path(settings.knowledge_dir)),
     )
-    return AssistantService(settings=settings, store=store, embedder=embedder, retriever=retriever, glossary=glossary)
+    knowledge = Path(settings.knowledge_dir)
+    safeguarding = Safeguarding(
+        retriever, themes_path=knowledge / "themes.yaml", signposting_path=knowledge / "signposting.yaml"
+    )
+    return AssistantService(
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        retriever=retriever,
+        glossary=glossary,
+        safeguarding=safeguarding,
+    )

@@ -40,6 +40,7 @@ from assistant.api.models import (
     SearchResponse,
     SearchResult,
 )
+from assistant.api.safeguarding import router as safeguarding_router
 from assistant.feedback import FeedbackStore, to_csv, to_jsonl
 from assistant.security import parse_keys
 from assistant.service import AssistantService, build_service
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, *, service: AssistantService | 
         )
 
     _routes(app)
+    app.include_router(safeguarding_router)
     return app
 
 

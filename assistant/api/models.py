@@ -51,6 +51,8 @@ class AskResponse(_Strict):
     answer: str
     abstained: bool
     mode: str
+    urgent: bool = False
+    kind: str = ""
     citations: list[Citation]
     filters: Filters | None = None
     timings_ms: dict[str, float]

@@ -1,0 +1,169 @@
+"""Safeguarding-aware answers: the review index, themes across reviews, ambiguous review names, the
+urgent-concern path and 7-minute briefings."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.safeguarding import is_urgent
+from assistant.service import build_service
+from core.config import Settings
+from core.embeddings import HashingEmbedder
+from core.store import open_store
+from ingest.pipeline import ingest_corpus
+from tests.servers import api_server, run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = Path(__file__).parent / "fixtures" / "two_partnerships"
+
+
+@pytest.fixture
+def service(tmp_path: Path):
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(FIXTURE, knowledge)
+    for name in ("glossary.yaml", "themes.yaml", "signposting.yaml"):
+        shutil.copy(ROOT / "knowledge" / name, knowledge / name)
+    settings = Settings(
+        knowledge_dir=knowledge, data_dir=tmp_path / "data", embedding_backend="hashing", _env_file=None
+    )
+    embedder = HashingEmbedder()
+    report = ingest_corpus(
+        settings, embedder=embedder, store=open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
+    )
+    assert report.ok
+    return build_service(settings, embedder=embedder)
+
+
+def _rows(name: str) -> list[dict]:
+    return [json.loads(line) for line in (ROOT / "evals" / name).read_text().splitlines() if line.strip()]
+
+
+def test_review_index_finds_each_review_with_type_and_learning(service) -> None:
+    reviews = {(r.name, r.partnership.split()[0]): r for r in service.safeguarding.reviews()}
+    assert set(reviews) == {
+        ("Child A", "Northshire"),
+        ("Child B", "Northshire"),
+        ("Child A", "Southvale"),
+        ("Child C", "Southvale"),
+    }
+    north_a = reviews[("Child A", "Northshire")]
+    assert north_a.review_type == "LCSPR" and reviews[("Child A", "Southvale")].review_type == "rapid review"
+    assert [p.text for p in north_a.learning] == [
+        "Information sharing between schools and health visitors",
+        "Working with fathers and male carers",
+        "Professional curiosity about bruising in babies",
+    ]
+    assert {"information_sharing", "fathers", "infant_injury"} <= set(north_a.themes)
+
+
+def test_ambiguous_review_name_asks_which_one(service) -> None:
+    answer = service.ask("What did the Child A review teach?")
+    assert answer.kind == "clarify" and not answer.abstained
+    assert "Which one do you mean?" in answer.answer
+    assert "Northshire" in answer.answer and "Southvale" in answer.answer
+    assert len(answer.citations) == 2
+
+
+def test_naming_the_partnership_resolves_the_ambiguity(service) -> None:
+    answer = service.ask("What did the Child A review in Southvale teach?")
+    assert answer.kind == "review"
+    assert "Domestic abuse and the risk from adults in the wider network" in answer.answer
+    assert "fathers" not in answer.answer
+
+
+def test_themes_cover_every_tagged_review(service) -> None:
+    answer = service.ask("What keeps coming up in our reviews?")
+    assert answer.kind == "themes"
+    assert "Information sharing (2 reviews)" in answer.answer
+    tagged = [r for r in service.safeguarding.reviews() if r.themes]
+    listed = {c.chunk_id for c in answer.citations}
+    assert {r.chunk_id for r in tagged} <= listed  # coverage = reviews listed / reviews tagged = 1
+
+
+def test_theme_question_lists_each_review_with_a_cited_line(service) -> None:
+    answer = service.ask("What have reviews said about fathers?")
+    assert answer.kind == "theme"
+    assert "Working with fathers and male carers [1]" in answer.answer
+    cited = answer.citations[0]
+    doc = service.document(cited.document_id)[1]
+    assert doc[cited.start : cited.end] == "Working with fathers and male carers"
+
+
+def test_urgent_question_gets_signposting_first_then_the_documents(service) -> None:
+    answer = service.ask("I'm worried about a baby with a bruise on her face right now")
+    assert answer.urgent
+    assert answer.answer.startswith("**If this is about a child you are worried about now:**")
+    assert "999" in answer.answer.split("\n\n")[0]
+    assert "What the knowledge base says" in answer.answer
+    assert not service.ask("What did the Child B review teach?").urgent
+
+
+@pytest.mark.parametrize("name", ["urgent.jsonl", "urgent_heldout.jsonl"])
+def test_urgent_detector_on_its_development_sets(name: str) -> None:
+    rows = _rows(name)
+    urgent = [r["text"] for r in rows if r["urgent"]]
+    lookalikes = [r["text"] for r in rows if not r["urgent"]]
+    assert sum(map(is_urgent, urgent)) / len(urgent) >= 0.95
+    assert not any(map(is_urgent, lookalikes))
+
+
+def test_urgent_detector_on_the_untouched_test_set() -> None:
+    rows = _rows("urgent_test.jsonl")
+    urgent = [r["text"] for r in rows if r["urgent"]]
+    lookalikes = [r["text"] for r in rows if not r["urgent"]]
+    assert len(urgent) >= 30 and len(lookalikes) >= 30
+    assert sum(map(is_urgent, urgent)) / len(urgent) >= 0.9
+    assert sum(map(is_urgent, lookalikes)) / len(lookalikes) <= 0.05
+
+
+def test_review_theme_and_briefing_routes(tmp_path: Path) -> None:
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(FIXTURE, knowledge)
+    for name in ("glossary.yaml", "themes.yaml", "signposting.yaml"):
+        shutil.copy(ROOT / "knowledge" / name, knowledge / name)
+    env = {
+        "PKA_KNOWLEDGE_DIR": str(knowledge),
+        "PKA_DATA_DIR": str(tmp_path / "data"),
+        "PKA_EMBEDDING_BACKEND": "hashing",
+    }
+    assert run_cli(["ingest"], env).returncode == 0
+    with api_server(env) as url:
+        reviews = httpx.get(f"{url}/reviews").json()["reviews"]
+        assert len(reviews) == 4 and {r["review_type"] for r in reviews} == {"LCSPR", "rapid review"}
+        themes = httpx.get(f"{url}/themes").json()
+        assert themes["reviews_with_learning"] == 4
+        north_a = next(r["id"] for r in reviews if r["name"] == "Child A" and "Northshire" in r["partnership"])
+        body = httpx.post(f"{url}/briefing", json={"review": north_a}).json()
+        for heading in (
+            "## Background",
+            "## What happened",
+            "## Key learning",
+            "## What it means for practice",
+            "## Three reflective questions",
+            "## Where to find more",
+        ):
+            assert heading in body["markdown"]
+        assert "Working with fathers and male carers [1]" in body["markdown"]
+        ambiguous = httpx.post(f"{url}/briefing", json={"review": "Child A"})
+        assert ambiguous.status_code == 400 and "More than one review" in ambiguous.json()["message"]
+        md = httpx.post(f"{url}/briefing", json={"theme": "fathers", "format": "markdown"})
+        assert md.headers["content-type"].startswith("text/markdown") and "## Sources" in md.text
+        pdf = httpx.post(f"{url}/briefing", json={"theme": "information_sharing", "format": "pdf"})
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and len(pdf.content) > 1000
+        assert httpx.post(f"{url}/briefing", json={"review": "Child Q"}).status_code == 404
+        assert httpx.post(f"{url}/briefing", json={"review": "Child A", "theme": "x"}).status_code == 422
+
+
+def test_extractive_answers_quote_their_sources_verbatim(service) -> None:
+    """Wording fidelity: every answer line, minus its marker and bullet, is a passage of the cited source."""
+    for question in ("What did the Child C review teach?", "What have reviews said about escalation?"):
+        answer = service.ask(question)
+        for c in answer.citations:
+            doc = service.document(c.document_id)[1]
+            for part in c.quote.split(" … "):
+                assert part in doc
