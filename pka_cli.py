@@ -11,7 +11,7 @@ import typer
 from assistant.cli import ask, serve
 from core.config import get_settings
 from core.errors import BadInput, PKAError
-from evals.cli import eval_command
+from evals.cli import eval_command, eval_safeguarding_command
 from ingest.cli import ingest
 
 app = typer.Typer(help="Partnership Knowledge Assistant.", no_args_is_help=True, add_completion=False)
@@ -19,6 +19,7 @@ app.command("ingest")(ingest)
 app.command("ask")(ask)
 app.command("serve")(serve)
 app.command("eval")(eval_command)
+app.command("eval-safeguarding")(eval_safeguarding_command)
 
 feedback_app = typer.Typer(help="Feedback people gave on answers (kept in the data folder).", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
@@ -69,6 +70,33 @@ def feedback_delete(
     else:
         n = store.delete_older_than(settings.feedback_retention_days if older_than is None else older_than)
     typer.echo(f"{n} feedback rows deleted.")
+
+
+@app.command("bench")
+def bench(
+    what: str = typer.Argument(..., help="ingest (throughput vs bare embedding) or query (latency and recall)."),
+    chunks: int = typer.Option(10_000, "--chunks", min=10, help="Corpus size in chunks."),
+    hashing: bool = typer.Option(False, "--hashing", help="Use the hashing embedder (quick, not realistic)."),
+    rounds: int = typer.Option(5, "--rounds", min=1, help="query: passes over the question list."),
+    out: Path | None = typer.Option(None, "--out", help="Also append the Markdown table to this file."),
+) -> None:
+    """Benchmark ingest or query at a given size on a synthetic corpus (see bench/perf.py)."""
+    if what not in ("ingest", "query"):
+        raise BadInput(f"bench what: ingest or query, not {what!r}")
+    root = str(Path(__file__).resolve().parent)
+    if root not in sys.path:  # bench/ lives beside this file but is not an installed package
+        sys.path.insert(0, root)
+    from bench.perf import bench_ingest, bench_query
+
+    if what == "ingest":
+        md = bench_ingest(chunks, hashing=hashing).markdown()
+    else:
+        md = bench_query(chunks, hashing=hashing, rounds=rounds).markdown()
+    typer.echo(md)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("a", encoding="utf-8") as fh:
+            fh.write(md + "\n")
 
 
 def main() -> None:

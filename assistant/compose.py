@@ -158,8 +158,10 @@ class Composer:
         good = [u for _s, u in scored[:8] if self._supported(u, q_terms)]
         if _CONTACT_Q.search(question) and not any(_CONTACT.search(u.text) for u in good[:3]):
             return self._abstain()
-        if _NUMERIC_Q.search(question) and not _CONTACT_Q.search(question) and not any(
-            self._answers_number(question, u) for u in good
+        if (
+            _NUMERIC_Q.search(question)
+            and not _CONTACT_Q.search(question)
+            and not any(self._answers_number(question, u) for u in good)
         ):
             return self._abstain()
         if _WHO_Q.search(question) and not any(_names_someone(u.text, question) for u in good[:2]):

@@ -7,11 +7,18 @@ committed state changes.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
+import os
 import re
+import shutil
+import tempfile
 import threading
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -21,7 +28,7 @@ from core.embeddings import Embedder
 from core.errors import EmptyKnowledgeBase
 from core.glossary import Glossary
 from core.store import ChunkStore
-from core.text import terms
+from core.text import STOPWORDS, terms
 from core.types import Chunk, Filters, SearchHit
 
 log = logging.getLogger(__name__)
@@ -40,8 +47,13 @@ _PLACES = ("east sussex", "west sussex", "surrey", "rotherham", "essex", "sussex
 
 def review_names(text: str) -> set[str]:
     """Review identifiers in a text, normalised: {'child z', 'child 4', 'thematic review'}."""
-    names = {f"{m.group(0).split()[0].lower()} {m.group(1).lower()}" for m in _REVIEW_NAME.finditer(text)}
-    names = {n for n in names if n.split()[1] not in ("a", "i")}
+    names = set()
+    for m in _REVIEW_NAME.finditer(text):
+        ident = m.group(1)
+        # "Child A" is a review; "a child a social worker saw" is not: a lone a/i counts only in capitals.
+        if ident.lower() in ("a", "i") and not ident.isupper():
+            continue
+        names.add(f"{m.group(0).split()[0].lower()} {ident.lower()}")
     if _THEMATIC.search(text):
         names.add("thematic review")
     return names
@@ -50,15 +62,38 @@ def review_names(text: str) -> set[str]:
 _PARENT_PLACES = {"east sussex": "sussex", "west sussex": "sussex", "brighton": "sussex"}
 
 
+def _learnt_places(chunks: list[Chunk]) -> list[set[str]]:
+    learn_places({c.partnership for c in chunks if c.partnership})
+    return [places(f"{c.title} {c.partnership}") for c in chunks]
+
+
 def place_match(wanted: set[str], have: set[str]) -> bool:
     """Whether a document about `have` places is about any `wanted` place; 'Sussex' covers East and West Sussex."""
     return bool(wanted & (have | {_PARENT_PLACES[p] for p in have if p in _PARENT_PLACES}))
 
 
+_KNOWN_PLACES: set[str] = set(_PLACES)
+_NOT_PLACES = {"local", "national", "pan", "our", "multi", "agency", "county", "council", "partnership", "review"}
+_PARTNERSHIP_PLACE = re.compile(r"^\s*([A-Z][A-Za-z&' -]{2,40}?)\s+Safeguarding (?:Children|Adults)")
+
+
+def learn_places(partnerships: set[str]) -> None:
+    """Add the places that partnership names start with ("Testshire Safeguarding Children Partnership")."""
+    for name in partnerships:
+        m = _PARTNERSHIP_PLACE.match(name)
+        if not m:
+            continue
+        place = m.group(1).strip()
+        words_ = place.split()
+        # "The Safeguarding Children Partnership" names no place: every word must be a capitalised non-stopword.
+        if all(w[:1].isupper() and w.lower() not in STOPWORDS and w.lower() not in _NOT_PLACES for w in words_):
+            _KNOWN_PLACES.add(place.lower())
+
+
 def places(text: str) -> set[str]:
     """Place names in a text. 'Sussex' alone is dropped when East or West Sussex is named."""
     low = text.lower()
-    found = {p for p in _PLACES if re.search(rf"\b{p}\b", low)}
+    found = {p for p in _KNOWN_PLACES if re.search(rf"\b{re.escape(p)}\b", low)}
     if found & {"east sussex", "west sussex"} and not re.search(r"(?<!east )(?<!west )\bsussex\b", low):
         found.discard("sussex")
     return found
@@ -75,6 +110,17 @@ class _Index:
     chunk_places: list[set[str]]
     df: dict[str, int]
     position: dict[str, int]
+    # Chunks grouped by the fields filters look at (doc_type, partnership, year): a filter is evaluated once per
+    # group, not once per chunk, so a filtered search costs about what an unfiltered one does.
+    groups: np.ndarray | None = None  # group number of each chunk
+    group_heads: list[Chunk] | None = None  # one chunk of each group
+
+    def filter_mask(self, filters: Filters) -> np.ndarray:
+        """The chunks `filters` accepts, as a boolean mask: the same answer as Filters.accepts on each chunk."""
+        if self.groups is None or self.group_heads is None:
+            self.groups, self.group_heads = _filter_groups(self.chunks)
+        accepted = np.array([filters.accepts(c) for c in self.group_heads] + [False], dtype=bool)
+        return accepted[self.groups]
 
 
 class Retriever:
@@ -103,28 +149,43 @@ class Retriever:
         self.dense_weight = dense_weight
         self.rerank_depth = rerank_depth
         self.rerank_weight = rerank_weight
-        self.home_partnership = home_partnership.strip().lower()
+        self.home_partnership_name = home_partnership.strip()
+        self.home_partnership = self.home_partnership_name.lower()
         self._index: _Index | None = None
         self._lock = threading.Lock()
 
     # ---- index lifecycle -------------------------------------------------------------------------------------
     def refresh(self, *, force: bool = False) -> bool:
-        """Rebuild the in-memory index if the store changed. Returns True when it was rebuilt."""
+        """Rebuild the in-memory index if the store changed. Returns True when it was rebuilt.
+
+        The version check is one small read, whatever the corpus size. The BM25 index is kept under the store's
+        cache folder keyed by the store version, so a new process (or another API worker) loads it instead of
+        tokenising the whole corpus again.
+        """
         version = self.store.version()
         if not force and self._index is not None and self._index.version == version:
             return False
         with self._lock:
+            if not force and self._index is not None and self._index.version == version:
+                return False  # another request rebuilt it while this one waited
             loaded = self.store.load_all()
             haystacks = [f"{c.context}\n{c.text}" for c in loaded.chunks]
             bm25 = None
-            tokenised = [terms(h) or ["_"] for h in haystacks]
             df: dict[str, int] = {}
-            for toks in tokenised:
-                for t in set(toks):
-                    df[t] = df.get(t, 0) + 1
             if loaded.chunks:
-                bm25 = bm25s.BM25()
-                bm25.index(tokenised, show_progress=False)
+                ids_key = hashlib.blake2b("\n".join(c.chunk_id for c in loaded.chunks).encode(), digest_size=16)
+                cache = _Bm25Cache(getattr(self.store, "cache_dir", None), version, ids_key.hexdigest())
+                got = cache.load()
+                if got is not None:
+                    bm25, df = got
+                else:
+                    tokenised = [terms(h) or ["_"] for h in haystacks]
+                    for toks in tokenised:
+                        for t in set(toks):
+                            df[t] = df.get(t, 0) + 1
+                    bm25 = bm25s.BM25()
+                    bm25.index(tokenised, show_progress=False)
+                    cache.save(bm25, df)
             self._index = _Index(
                 version=version,
                 chunks=loaded.chunks,
@@ -132,12 +193,21 @@ class Retriever:
                 bm25=bm25,
                 haystacks=[h.lower() for h in haystacks],
                 reviews=[review_names(c.text) | review_names(c.context) for c in loaded.chunks],
-                chunk_places=[places(f"{c.title} {c.partnership}") for c in loaded.chunks],
+                chunk_places=_learnt_places(loaded.chunks),
                 df=df,
                 position={c.chunk_id: i for i, c in enumerate(loaded.chunks)},
             )
+            self._index.groups, self._index.group_heads = _filter_groups(loaded.chunks)
             log.info("retrieval index built: %d chunks", len(loaded.chunks))
         return True
+
+    @property
+    def version(self) -> str:
+        """The store version the in-memory index was built from."""
+        if self._index is None:
+            self.refresh()
+        assert self._index is not None  # refresh() always sets it
+        return self._index.version
 
     @property
     def chunks(self) -> list[Chunk]:
@@ -178,7 +248,7 @@ class Retriever:
             raise EmptyKnowledgeBase()
         mask = np.ones(n, dtype=bool)
         if filters is not None and not filters.is_empty():
-            mask = np.array([filters.accepts(c) for c in index.chunks], dtype=bool)
+            mask = index.filter_mask(filters)
             if not mask.any():
                 return []
         expansion = self.glossary.expand(query)
@@ -220,10 +290,10 @@ class Retriever:
             return index.embeddings @ vector
         # Past the exact-search size, ask the store's ANN index for a generous candidate set.
         scores = np.full(n, -1.0, dtype=np.float32)
-        pos = {c.chunk_id: i for i, c in enumerate(index.chunks)}
         for cid, sim in self.store.query(vector, 500):
-            if cid in pos:
-                scores[pos[cid]] = sim
+            i = index.position.get(cid)
+            if i is not None:
+                scores[i] = sim
         return scores
 
     def _boosts(self, query: str, index: _Index) -> np.ndarray:
@@ -261,7 +331,10 @@ class Retriever:
 
     def is_home(self, chunk: Chunk) -> bool:
         """Whether the chunk comes from the partnership this deployment serves."""
-        return bool(self.home_partnership) and chunk.partnership.strip().lower() == self.home_partnership
+        return self.is_home_partnership(chunk.partnership)
+
+    def is_home_partnership(self, partnership: str) -> bool:
+        return bool(self.home_partnership) and partnership.strip().lower() == self.home_partnership
 
 
 def _norm(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -280,3 +353,65 @@ def _rrf(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     ranks = np.empty(len(scores), dtype=np.float32)
     ranks[order] = np.arange(1, len(scores) + 1, dtype=np.float32)
     return (1.0 / (RRF_K + ranks)).astype(np.float32)
+
+
+def _filter_groups(chunks: list[Chunk]) -> tuple[np.ndarray, list[Chunk]]:
+    codes: dict[tuple, int] = {}
+    heads: list[Chunk] = []
+    groups = np.empty(len(chunks), dtype=np.int32)
+    for i, c in enumerate(chunks):
+        key = (c.doc_type, c.partnership, c.year)
+        g = codes.get(key)
+        if g is None:
+            g = codes[key] = len(heads)
+            heads.append(c)
+        groups[i] = g
+    return groups, heads
+
+
+class _Bm25Cache:
+    """The BM25 index and document frequencies on disk, in a folder named by the store version. The ordered chunk
+    ids' fingerprint is checked on load, so an index built while the store changed under it is never reused."""
+
+    keep = 2  # newest folders kept; older ones are deleted
+
+    def __init__(self, root: Path | None, version: str, ids_key: str) -> None:
+        self.root = root
+        self.ids_key = ids_key
+        safe = re.sub(r"[^A-Za-z0-9_-]", "_", version)[:64]
+        self.path = root / f"bm25-{safe}" if root is not None else None
+
+    def load(self) -> tuple[bm25s.BM25, dict[str, int]] | None:
+        if self.path is None or not (self.path / "ids.key").exists():
+            return None
+        try:
+            if (self.path / "ids.key").read_text() != self.ids_key:
+                return None
+            bm25 = bm25s.BM25.load(str(self.path), show_progress=False, verbosity=0)
+            df = json.loads((self.path / "df.json").read_text())
+        except Exception as exc:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
+            log.warning("BM25 cache at %s not usable (%s); rebuilding", self.path, exc)
+            return None
+        log.info("BM25 index loaded from %s", self.path)
+        return bm25, {str(k): int(v) for k, v in df.items()}
+
+    def save(self, bm25: bm25s.BM25, df: dict[str, int]) -> None:
+        if self.path is None or self.root is None:
+            return
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=".bm25-", dir=self.root))
+            bm25.save(str(tmp), show_progress=False)
+            (tmp / "df.json").write_text(json.dumps(df))
+            (tmp / "ids.key").write_text(self.ids_key)  # written last: its presence means the folder is complete
+            if self.path.exists():
+                shutil.rmtree(self.path, ignore_errors=True)
+            os.replace(tmp, self.path)
+            folders = sorted(self.root.glob("bm25-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+            for old in folders[self.keep :]:
+                shutil.rmtree(old, ignore_errors=True)
+            for tmp_left in self.root.glob(".bm25-*"):
+                if time.time() - tmp_left.stat().st_mtime > 3600:
+                    shutil.rmtree(tmp_left, ignore_errors=True)
+        except OSError as exc:  # a read-only or full disk costs a rebuild next start, nothing more
+            log.warning("could not save the BM25 index under %s: %s", self.root, exc)

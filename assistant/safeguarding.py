@@ -220,6 +220,12 @@ class Safeguarding:
         wanted_places = places(question)
         if wanted_places:
             matches = [r for r in matches if wanted_places & places(f"{r.partnership} {r.title}")] or matches
+        others: list[Review] = []
+        home = [r for r in matches if self.retriever.is_home_partnership(r.partnership)]
+        if not wanted_places and len(home) == 1 and len(matches) > 1:
+            # This deployment's own review answers; the others are named so the user can ask for them.
+            others = [r for r in matches if r is not home[0]]
+            matches = home
         if len({r.partnership for r in matches}) > 1:
             citer = _Citer(self._chunks)
             lines = [f"More than one review is called {matches[0].name}. Which one do you mean?"]
@@ -235,6 +241,12 @@ class Safeguarding:
         lines = [f"Key learning from {label(review)}:"]
         for point in review.learning:
             lines.append(f"- {point.text} {citer.cite(point.chunk_id, point.start, point.end)}")
+        if others:
+            names = "; ".join(label(r) for r in others)
+            lines.append(
+                f"Other partnerships also have a review called {review.name} ({names}): "
+                "name the partnership to see theirs."
+            )
         return Composition(answer="\n".join(lines), abstained=False, citations=citer.citations, kind="review")
 
     def _themes(self, question: str, reviews: list[Review]) -> Composition | None:

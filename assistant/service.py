@@ -5,6 +5,7 @@ Imports: stdlib, core, assistant. Built once per process by build_service(); the
 
 from __future__ import annotations
 
+import datetime
 import logging
 import time
 from dataclasses import dataclass
@@ -12,8 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from assistant.compose import Composer
+from assistant.compose import Composer, Composition
 from assistant.conversation import standalone
+from assistant.generate import Generator, OnToken, build_generator
 from assistant.retrieval import Retriever
 from assistant.safeguarding import Safeguarding, is_urgent
 from assistant.security import redact
@@ -35,6 +37,7 @@ class AssistantService:
     retriever: Retriever
     glossary: Glossary
     safeguarding: Safeguarding
+    generator: Generator | None = None  # set when PKA_LLM_BASE_URL is: generative answers with enforced citations
 
     def search(
         self, query: str, *, top_k: int = 5, filters: Filters | None = None, history: list | None = None
@@ -42,13 +45,23 @@ class AssistantService:
         self.retriever.refresh()
         return self.retriever.search(standalone(query, history or []), top_k=top_k, filters=filters)
 
-    def ask(self, question: str, *, history: list | None = None, filters: Filters | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        history: list | None = None,
+        filters: Filters | None = None,
+        on_token: OnToken | None = None,
+    ) -> Answer:
+        """Answer from the documents. With an LLM configured (PKA_LLM_BASE_URL) the model writes the answer and
+        its citations are enforced (assistant.generate); its raw text goes to on_token as it arrives."""
         t0 = time.perf_counter()
         self.retriever.refresh()
         query = standalone(question, history or [])
         hits = self.retriever.search(query, top_k=self.settings.answer_passages, filters=filters)
         t1 = time.perf_counter()
         result = None if filters is not None and not filters.is_empty() else self.safeguarding.answer(query)
+        composed = result is None
         if result is None:
             composer = Composer(
                 self.retriever.idf,
@@ -58,8 +71,20 @@ class AssistantService:
                 home=self.retriever.is_home,
             )
             result = composer.compose(query, hits)
+        mode, fallback_reason, generate_ms, tg = "extractive", None, {}, time.perf_counter()
+        if composed and self.generator is not None:
+            outcome = self.generator.answer(
+                question=question, standalone=query, hits=hits, extractive=result, on_token=on_token
+            )
+            result, mode, fallback_reason, generate_ms = (
+                outcome.result,
+                outcome.mode,
+                outcome.fallback_reason,
+                outcome.timings_ms,
+            )
+        tg = time.perf_counter() - tg  # the model's share, reported as "generate" and "enforce", not "compose"
         urgent = is_urgent(question)
-        text = result.answer
+        text = result.answer + self._currency_notes(result)
         if urgent:
             # A live concern about a child: the fixed signposting comes first, then what the documents say.
             text = f"{self.safeguarding.signposting.text(self.retriever.home_partnership_name)}\n\n" + (
@@ -76,8 +101,37 @@ class AssistantService:
             citations=result.citations,
             urgent=urgent,
             kind=result.kind,
-            timings_ms={"retrieve": round((t1 - t0) * 1000, 2), "compose": round((t2 - t1) * 1000, 2)},
+            mode=mode,
+            fallback_reason=fallback_reason,
+            timings_ms={
+                "retrieve": round((t1 - t0) * 1000, 2),
+                "compose": round((t2 - t1 - tg) * 1000, 2),
+                **generate_ms,
+            },
         )
+
+    def _currency_notes(self, result: Composition) -> str:
+        """Say when the quoted sources are old, and name what replaced any superseded term they use."""
+        if result.abstained or not result.citations:
+            return ""
+        notes = []
+        years = {c.document_id: self._doc_year(c.document_id) for c in result.citations}
+        stale = self.settings.stale_after_years
+        this_year = datetime.date.today().year
+        old = sorted({y for y in years.values() if y is not None and stale and this_year - y > stale})
+        if old:
+            notes.append(
+                f"Note: this comes from a document of {', '.join(map(str, old))}; check it is still current "
+                "(newer procedures or reports may have replaced it)."
+            )
+        quoted = " ".join(c.quote for c in result.citations)
+        for term in self.glossary.old_terms_in(quoted):
+            notes.append(f"Note: “{term.term}” ({term.expansion}) has been replaced by {term.replaced_by}.")
+        return "\n\n" + "\n".join(notes) if notes else ""
+
+    def _doc_year(self, doc_id: str) -> int | None:
+        chunk = next((c for c in self.retriever.chunks if c.doc_id == doc_id), None)
+        return chunk.year if chunk is not None else None
 
     def documents(self) -> list[DocumentRecord]:
         return sorted(self.store.document_records().values(), key=lambda r: r.doc_id)
@@ -127,4 +181,5 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None) -> As
         retriever=retriever,
         glossary=glossary,
         safeguarding=safeguarding,
+        generator=build_generator(settings),
     )

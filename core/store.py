@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 
 _PAGE = 2000
 _DOC_VECTOR = [1.0, 0.0]  # document records are looked up by id, never by vector; chroma still wants one
+_STATE_ID = "state"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,17 @@ class DocumentRecord:
     signature: str  # chunker version + settings + embedder: a change re-chunks and re-embeds
     n_chunks: int
     chars: int
+
+
+@dataclass(frozen=True)
+class DocumentWrite:
+    """One document's new version for ChunkStore.write_documents."""
+
+    document: Document
+    chunks: Sequence[Chunk]
+    embeddings: np.ndarray
+    file_hash: str
+    signature: str
 
 
 @dataclass(frozen=True)
@@ -64,19 +78,34 @@ def record_to_chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
 
 
 class ChunkStore:
-    def __init__(self, client: Any, *, collection: str, embedder_id: str, dim: int) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        collection: str,
+        embedder_id: str,
+        dim: int,
+        hnsw: dict[str, Any] | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
         self._client = client
         self.embedder_id = embedder_id
         self.dim = dim
+        self.cache_dir = cache_dir  # where readers may keep indexes derived from the store (None: nowhere)
+        hnsw = {k: v for k, v in (hnsw or {}).items() if v is not None}
         try:
             self._chunks = client.get_or_create_collection(
                 collection,
                 embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": {"space": "cosine", **hnsw}},
                 metadata={"embedder": embedder_id, "dim": dim},
             )
             self._docs = client.get_or_create_collection(
                 f"{collection}-documents", embedding_function=None, metadata={"kind": "documents"}
+            )
+            # One record whose token changes on every commit: version() is a single get, whatever the size.
+            self._meta = client.get_or_create_collection(
+                f"{collection}-meta", embedding_function=None, metadata={"kind": "meta"}
             )
         except Exception as exc:  # noqa: BLE001 - chroma raises many types; all mean "store not usable"
             raise StoreUnavailable(f"Could not open the vector store: {exc}") from exc
@@ -86,11 +115,22 @@ class ChunkStore:
                 f"The store was built with embedding model {recorded!r} but {embedder_id!r} is configured. "
                 "Rebuild it with `pka ingest --rebuild` or configure the original model."
             )
+        if "ef_search" in hnsw:
+            self.set_ef_search(int(hnsw["ef_search"]))
         try:
             self._batch = int(client.get_max_batch_size())
         except Exception:  # noqa: BLE001 - older servers do not report it
             self._batch = 1000
         self._batch = max(100, min(self._batch, 5000))
+
+    def set_ef_search(self, ef: int) -> None:
+        """Change the ANN index's search breadth (an existing collection keeps its build-time parameters)."""
+        try:
+            current = ((self._chunks.configuration or {}).get("hnsw") or {}).get("ef_search")
+            if current != ef:
+                self._chunks.modify(configuration={"hnsw": {"ef_search": ef}})
+        except Exception as exc:  # noqa: BLE001 - an old server may not support it; searching still works
+            log.warning("could not set HNSW ef_search=%s: %s", ef, exc)
 
     # ---- documents -------------------------------------------------------------------------------------------
     def document_records(self) -> dict[str, DocumentRecord]:
@@ -107,9 +147,21 @@ class ChunkStore:
         return str(got["documents"][0])
 
     def version(self) -> str:
-        """A fingerprint of the committed state: changes whenever a document is added, replaced or removed."""
+        """A token of the committed state: changes whenever a document is added, replaced or removed.
+
+        Cheap (one record read) so that readers may check it on every request. A store written before the token
+        existed gets a fingerprint of its document records instead.
+        """
+        got = self._meta.get(ids=[_STATE_ID], include=["metadatas"])
+        if got["ids"]:
+            return str((got["metadatas"][0] or {}).get("version", ""))
         parts = sorted(f"{r.doc_id}:{r.version}:{r.signature}" for r in self.document_records().values())
         return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
+
+    def _bump(self) -> None:
+        self._meta.upsert(
+            ids=[_STATE_ID], documents=["state"], metadatas=[{"version": uuid.uuid4().hex}], embeddings=[_DOC_VECTOR]
+        )
 
     # ---- writes ----------------------------------------------------------------------------------------------
     def write_document(
@@ -122,43 +174,85 @@ class ChunkStore:
         signature: str,
     ) -> DocumentRecord:
         """Replace a document's chunks. Chunks first, record (the commit) second, stale chunks last."""
-        if len(chunks) != len(embeddings):
-            raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
-        versions = {c.doc_hash for c in chunks}
-        if len(versions) > 1:
-            raise ValueError(f"chunks of {document.doc_id} carry {len(versions)} versions; expected one")
-        version = versions.pop() if versions else document.content_hash
-        for lo in range(0, len(chunks), self._batch):
-            part = chunks[lo : lo + self._batch]
-            records = [chunk_to_record(c) for c in part]
-            self._chunks.upsert(
-                ids=[r[0] for r in records],
-                documents=[r[1] for r in records],
-                metadatas=[r[2] for r in records],
-                embeddings=embeddings[lo : lo + self._batch].tolist(),
+        return self.write_documents([DocumentWrite(document, chunks, embeddings, file_hash, signature)])[0]
+
+    def write_documents(self, items: Sequence[DocumentWrite]) -> list[DocumentRecord]:
+        """Replace several documents' chunks in large batches, each document still committed atomically: every
+        chunk of the batch is written first, then the documents' records (the commit), then stale chunks."""
+        if not items:
+            return []
+        ids: list[str] = []
+        texts: list[str] = []
+        metas: list[dict[str, Any]] = []
+        vectors: list[np.ndarray] = []
+        versions: dict[str, str] = {}
+        rec_metas: list[dict[str, Any]] = []
+        for item in items:
+            document, chunks = item.document, item.chunks
+            if len(chunks) != len(item.embeddings):
+                raise ValueError(f"{len(chunks)} chunks but {len(item.embeddings)} embeddings")
+            found = {c.doc_hash for c in chunks}
+            if len(found) > 1:
+                raise ValueError(f"chunks of {document.doc_id} carry {len(found)} versions; expected one")
+            if document.doc_id in versions:
+                raise ValueError(f"{document.doc_id} appears twice in one write")
+            version = found.pop() if found else document.content_hash
+            versions[document.doc_id] = version
+            for c in chunks:
+                cid, text, meta = chunk_to_record(c)
+                ids.append(cid)
+                texts.append(text)
+                metas.append(meta)
+            if len(chunks):
+                vectors.append(np.asarray(item.embeddings, dtype=np.float32))
+            rec_metas.append(
+                {
+                    **document.meta.model_dump(),
+                    "media_type": document.media_type,
+                    "content_hash": document.content_hash,
+                    "version": version,
+                    "file_hash": item.file_hash,
+                    "signature": item.signature,
+                    "n_chunks": len(chunks),
+                    "chars": len(document.text),
+                }
             )
-        meta = {
-            **document.meta.model_dump(),
-            "media_type": document.media_type,
-            "content_hash": document.content_hash,
-            "version": version,
-            "file_hash": file_hash,
-            "signature": signature,
-            "n_chunks": len(chunks),
-            "chars": len(document.text),
-        }
-        self._docs.upsert(
-            ids=[document.doc_id],
-            documents=[document.text],
-            metadatas=[_clean_meta(meta)],
-            embeddings=[_DOC_VECTOR],
-        )
-        self._chunks.delete(where={"$and": [{"doc_id": document.doc_id}, {"doc_hash": {"$ne": version}}]})
-        return _meta_to_record(document.doc_id, meta)
+        matrix = np.concatenate(vectors) if vectors else np.zeros((0, self.dim), np.float32)
+        for lo in range(0, len(ids), self._batch):
+            hi = lo + self._batch
+            self._chunks.upsert(
+                ids=ids[lo:hi], documents=texts[lo:hi], metadatas=metas[lo:hi], embeddings=matrix[lo:hi]
+            )
+        for lo in range(0, len(items), self._batch):
+            part = items[lo : lo + self._batch]
+            self._docs.upsert(
+                ids=[i.document.doc_id for i in part],
+                documents=[i.document.text for i in part],
+                metadatas=[_clean_meta(m) for m in rec_metas[lo : lo + self._batch]],
+                embeddings=[_DOC_VECTOR] * len(part),
+            )
+        self._delete_stale(versions)
+        self._bump()
+        return [_meta_to_record(i.document.doc_id, m) for i, m in zip(items, rec_metas, strict=True)]
+
+    def _delete_stale(self, versions: dict[str, str]) -> None:
+        """Delete the chunks of these documents that belong to another version than the one committed."""
+        doc_ids = list(versions)
+        stale: list[str] = []
+        for lo in range(0, len(doc_ids), 500):
+            part = doc_ids[lo : lo + 500]
+            where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
+            got = self._chunks.get(where=where, include=["metadatas"])
+            for cid, meta in zip(got["ids"], got["metadatas"], strict=True):
+                if versions.get(str(meta.get("doc_id"))) != meta.get("doc_hash"):
+                    stale.append(cid)
+        for lo in range(0, len(stale), self._batch):
+            self._chunks.delete(ids=stale[lo : lo + self._batch])
 
     def delete_document(self, doc_id: str) -> None:
         self._docs.delete(ids=[doc_id])
         self._chunks.delete(where={"doc_id": doc_id})
+        self._bump()
 
     def sweep(self) -> int:
         """Delete chunks that no committed record owns (left by an interrupted run). Returns how many."""
@@ -170,6 +264,8 @@ class ChunkStore:
                     stale.append(cid)
         for lo in range(0, len(stale), self._batch):
             self._chunks.delete(ids=stale[lo : lo + self._batch])
+        if stale:
+            self._bump()
         return len(stale)
 
     # ---- reads -----------------------------------------------------------------------------------------------
@@ -192,10 +288,12 @@ class ChunkStore:
         matrix = np.stack([vectors[i] for i in order]) if vectors else np.zeros((0, self.dim), np.float32)
         return StoredChunks(chunks=chunks, embeddings=matrix)
 
-    def query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+    def query(self, vector: np.ndarray, n: int, *, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """Approximate nearest neighbours from the store's own index: (chunk_id, cosine similarity)."""
-        n = max(1, min(n, self.count()))
-        got = self._chunks.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
+        n = max(1, n)  # chroma returns what there is when asked for more: no count() round trip per query
+        got = self._chunks.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n, include=["distances"], where=where
+        )
         return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
     def _page(self, collection: Any, *, include: list[str]) -> Iterator[tuple[list[str], list, list, list]]:
@@ -246,5 +344,20 @@ def open_client(settings: Settings) -> Any:
         raise StoreUnavailable(f"Could not open the vector store at {where}: {exc}") from exc
 
 
+def hnsw_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "ef_search": settings.hnsw_ef_search,
+        "ef_construction": settings.hnsw_ef_construction,
+        "max_neighbors": settings.hnsw_max_neighbors,
+    }
+
+
 def open_store(settings: Settings, *, embedder_id: str, dim: int) -> ChunkStore:
-    return ChunkStore(open_client(settings), collection=settings.collection, embedder_id=embedder_id, dim=dim)
+    return ChunkStore(
+        open_client(settings),
+        collection=settings.collection,
+        embedder_id=embedder_id,
+        dim=dim,
+        hnsw=hnsw_config(settings),
+        cache_dir=settings.data_dir / "index" if settings.index_cache else None,
+    )

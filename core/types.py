@@ -99,6 +99,7 @@ class Answer(_Frozen):
     abstained: bool
     citations: list[Citation]
     mode: Literal["extractive", "generative"] = "extractive"
+    fallback_reason: str | None = None  # with an LLM configured: why the extractive answer was given (generate.py)
     urgent: bool = False  # the question describes a live concern about a child: signposting came first
     kind: str = ""  # the answer's shape: fact, list, compare, review, themes, theme, clarify, abstain
     timings_ms: dict[str, float] = Field(default_factory=dict)

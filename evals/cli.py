@@ -20,7 +20,7 @@ def eval_command(
 ) -> None:
     """Measure retrieval, answers, abstention and latency on a question set."""
     from assistant.service import build_service
-    from evals.runner import load_set, run_eval, to_markdown
+    from evals.runner import load_set, run_side_by_side, to_markdown
 
     try:
         items = load_set(question_set)
@@ -43,7 +43,9 @@ def eval_command(
         service = build_service(settings, embedder=embedder)
     else:
         service = build_service(settings)
-    report = run_eval(service, items)
+    if service.generator is not None:
+        typer.echo(f"LLM at {settings.llm_base_url}: running the extractive and generative modes side by side")
+    report = run_side_by_side(service, items)  # extractive only unless PKA_LLM_BASE_URL is set
     baseline = json.loads(compare.read_text()) if compare else None
     out = out or Path("evals/results") / datetime.now().strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
@@ -52,3 +54,17 @@ def eval_command(
     (out / "report.md").write_text(md)
     typer.echo(md)
     typer.echo(f"Report written to {out}/")
+
+
+def eval_safeguarding_command(
+    out: Path = typer.Option(Path("evals/results/safeguarding"), help="Report folder."),
+) -> None:
+    """Measure the urgent-concern detector, the review index and theme coverage."""
+    from assistant.service import build_service
+    from evals.safeguarding import review_figures, to_markdown, urgent_figures
+
+    service = build_service(get_settings())
+    md = to_markdown(urgent_figures(Path("evals")), review_figures(service))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.md").write_text(md)
+    typer.echo(md)

@@ -54,6 +54,8 @@ def run_item(service: AssistantService, item: dict[str, Any]) -> dict[str, Any]:
         "keyword_recall": keyword_recall(item.get("answer_keywords") or [], answer.answer),
         "cited_support": any(quote_in(q, c) for q in gold for c in cited) if gold else None,
         "citation_hits": [any(quote_in(q, c, min_share=0.3) for q in gold) for c in cited] if gold else [],
+        "mode": answer.mode,
+        "fallback_reason": answer.fallback_reason,
         "search_ms": (t1 - t0) * 1000,
         "ask_ms": (t2 - t1) * 1000,
         "top_chunks": [f"{h.chunk.doc_id}#{h.chunk.ordinal}" for h in hits[:5]],
@@ -116,6 +118,31 @@ def run_eval(service: AssistantService, items: list[dict[str, Any]]) -> dict[str
     return {"summary": summarise(rows), "rows": rows}
 
 
+def run_side_by_side(service: AssistantService, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """With an LLM configured: the extractive run (the report itself, comparable with any baseline), then the
+    generative run under report["generative"], with how often the model's answer was used and why not."""
+    generator = service.generator
+    service.generator = None
+    try:
+        report = run_eval(service, items)
+    finally:
+        service.generator = generator
+    if generator is None:
+        return report
+    generative = run_eval(service, items)
+    rows = generative["rows"]
+    reasons: dict[str, int] = defaultdict(int)
+    for r in rows:
+        if r["mode"] != "generative":
+            reasons[r["fallback_reason"] or "not_asked"] += 1  # answered by the review/theme path
+    share = mean([1.0 if r["mode"] == "generative" else 0.0 for r in rows])
+    generative["summary"]["overall"]["generative_share"] = share
+    generative["summary"]["fallbacks"] = dict(sorted(reasons.items()))
+    generative["model"] = {"base_url": service.settings.llm_base_url, "model": service.settings.llm_model}
+    report["generative"] = generative
+    return report
+
+
 _COLUMNS = [
     "n",
     "hit@1",
@@ -130,15 +157,48 @@ _COLUMNS = [
 ]
 
 
-def to_markdown(report: dict[str, Any], *, baseline: dict[str, Any] | None = None, title: str = "Eval") -> str:
-    s = report["summary"]
-    lines = [f"# {title}", "", "| type | " + " | ".join(_COLUMNS) + " |", "|---" * (len(_COLUMNS) + 1) + "|"]
+def _table(s: dict[str, Any]) -> list[str]:
+    lines = ["| type | " + " | ".join(_COLUMNS) + " |", "|---" * (len(_COLUMNS) + 1) + "|"]
     for name, block in [("**overall**", s["overall"]), *s["by_type"].items()]:
         cells = []
         for col in _COLUMNS:
             v = block.get(col)
             cells.append("" if v is None else (str(v) if col == "n" else f"{v:.2f}"))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _generative_block(report: dict[str, Any]) -> list[str]:
+    g = report.get("generative")
+    if not g:
+        return []
+    s, o, e = g["summary"], g["summary"]["overall"], report["summary"]["overall"]
+    model = g.get("model") or {}
+    fallbacks = ", ".join(f"{k} {v}" for k, v in s.get("fallbacks", {}).items()) or "none"
+    lines = [
+        "",
+        f"## Generative mode ({model.get('model', '')} at {model.get('base_url', '')})",
+        "",
+        f"The model's answer was used for {o.get('generative_share', 0):.0%} of questions; the others fell back to "
+        f"the extractive answer ({fallbacks}).",
+        "",
+        *_table(s),
+        "",
+        f"Latency: /ask p50 {o['ask_p50_ms']:.1f} ms, p95 {o['ask_p95_ms']:.1f} ms (extractive: p50 "
+        f"{e['ask_p50_ms']:.1f} ms, p95 {e['ask_p95_ms']:.1f} ms).",
+        "",
+        "| metric | extractive | generative | change |",
+        "|---|---|---|---|",
+    ]
+    for col in _COLUMNS[1:]:
+        if col in o and col in e:
+            lines.append(f"| {col} | {e[col]:.2f} | {o[col]:.2f} | {o[col] - e[col]:+.2f} |")
+    return lines
+
+
+def to_markdown(report: dict[str, Any], *, baseline: dict[str, Any] | None = None, title: str = "Eval") -> str:
+    s = report["summary"]
+    lines = [f"# {title}", "", *(["## Extractive mode", ""] if report.get("generative") else []), *_table(s)]
     o = s["overall"]
     lines += [
         "",
@@ -151,6 +211,7 @@ def to_markdown(report: dict[str, Any], *, baseline: dict[str, Any] | None = Non
         for col in _COLUMNS[1:]:
             if col in o and col in b:
                 lines.append(f"| {col} | {b[col]:.2f} | {o[col]:.2f} | {o[col] - b[col]:+.2f} |")
+    lines += _generative_block(report)
     misses = [
         r
         for r in report["rows"]

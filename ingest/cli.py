@@ -45,8 +45,11 @@ def format_report(report: IngestReport) -> str:
     ]
     if report.chunks_written:
         s = report.seconds
+        total = s.get("total", 0.0)
+        rate = f" ({report.chunks_written / total:.0f} chunks/s)" if total else ""
         lines.append(
-            f"time: parse {s['parse']:.2f}s, chunk {s['chunk']:.2f}s, embed {s['embed']:.2f}s, store {s['store']:.2f}s"
+            f"time: {total:.2f}s{rate}; parse {s['parse']:.2f}s and chunk {s['chunk']:.2f}s (in threads, alongside), "
+            f"embed {s['embed']:.2f}s, store {s['store']:.2f}s"
         )
     for name, reason in report.failed:
         lines.append(f"FAILED  {name}: {reason}")

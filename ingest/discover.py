@@ -110,8 +110,10 @@ def _guess_type(text: str) -> str:
 
 
 def _guess_partnership(text: str) -> str:
-    m = re.search(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)? Safeguarding Children (?:Partnership|Board))", text[:5000])
-    return m.group(1) if m else ""
+    for m in re.finditer(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?) Safeguarding Children (?:Partnership|Board)", text[:5000]):
+        if m.group(1).split()[0] not in ("The", "This", "Our", "A", "Each", "Local", "National", "Pan"):
+            return m.group(0)
+    return ""
 
 
 def file_hash(data: bytes) -> str:

@@ -1,7 +1,9 @@
-"""The ingest run: discover → parse → clean → chunk → embed → store, one document at a time, idempotently.
+"""The ingest run: discover → parse → clean → chunk → embed → store, idempotently.
 
-Imports: stdlib, core, ingest. A bad file is reported by name and skipped; nothing else is lost. A lock file in
-the data folder refuses a second concurrent run.
+Imports: stdlib, core, ingest. Threads read, parse and chunk files ahead while the main thread embeds; chunks are
+embedded and written in large batches across files (PKA_INGEST_BATCH_CHUNKS), each document still committed on its
+own (see ChunkStore.write_documents). A bad file is reported by name and skipped; nothing else is lost. A lock file
+in the data folder refuses a second concurrent run.
 """
 
 from __future__ import annotations
@@ -10,15 +12,17 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.config import Settings
 from core.embeddings import Embedder
 from core.errors import IngestLocked, ParseError
-from core.store import ChunkStore
-from core.types import Document, Span
+from core.store import ChunkStore, DocumentRecord, DocumentWrite
+from core.types import Chunk, Document, Span
 from ingest.chunker import chunk_document, signature
 from ingest.clean import clean_text
 from ingest.discover import SourceFile, discover, file_hash, infer_meta, load_manifest
@@ -38,7 +42,11 @@ class IngestReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     chunks_written: int = 0
     chunks_total: int = 0
-    seconds: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "chunk": 0.0, "embed": 0.0, "store": 0.0})
+    # parse and chunk: summed over the threads that do them (they overlap the embedding); embed and store: the
+    # main thread's time; total: the whole run's wall-clock time.
+    seconds: dict[str, float] = field(
+        default_factory=lambda: {"parse": 0.0, "chunk": 0.0, "embed": 0.0, "store": 0.0, "total": 0.0}
+    )
 
     @property
     def ok(self) -> bool:
@@ -133,6 +141,71 @@ def ingest_corpus(
         return _run(settings, embedder=embedder, store=store, root=root, prune=prune, progress=progress)
 
 
+@dataclass
+class _Prepared:
+    """What a parse thread hands the main thread for one file."""
+
+    source: SourceFile
+    status: str  # "unchanged", "failed" or "ready"
+    reason: str = ""
+    fhash: str = ""
+    document: Document | None = None
+    chunks: list[Chunk] = field(default_factory=list)
+    parse_s: float = 0.0
+    chunk_s: float = 0.0
+
+
+def _prepare(
+    source: SourceFile, entry: dict, old: DocumentRecord | None, sig: str, limit: int, settings: Settings
+) -> _Prepared:
+    """Read, hash, parse, clean and chunk one file (in a worker thread). Never raises for a bad file."""
+    if source.size > limit:
+        reason = f"is {source.size / 1048576:.1f} MB, over the limit of {settings.max_file_mb:g} MB"
+        return _Prepared(source, "failed", reason)
+    t0 = time.perf_counter()
+    try:
+        data = source.path.read_bytes()
+    except OSError as exc:
+        return _Prepared(source, "failed", f"could not be read: {exc.strerror or exc}")
+    fhash = file_hash(data + repr(sorted(entry.items())).encode())
+    if old is not None and old.file_hash == fhash and old.signature == sig:
+        return _Prepared(source, "unchanged", fhash=fhash)
+    try:
+        document = build_document(source, data, entry, settings)
+    except ParseError as exc:
+        return _Prepared(source, "failed", str(exc))
+    except Exception as exc:  # noqa: BLE001 - a parser library bug must not stop the whole run
+        log.exception("unexpected error parsing %s", source.doc_id)
+        return _Prepared(source, "failed", f"could not be parsed ({type(exc).__name__}: {exc})")
+    t1 = time.perf_counter()
+    try:
+        chunks = chunk_document(document, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars)
+    except Exception as exc:  # noqa: BLE001 - a chunker bug on one file must not stop the whole run
+        log.exception("unexpected error chunking %s", source.doc_id)
+        return _Prepared(source, "failed", f"could not be chunked ({type(exc).__name__}: {exc})")
+    t2 = time.perf_counter()
+    if len(chunks) > settings.max_chunks_per_file:
+        reason = f"makes {len(chunks)} chunks, over the limit of {settings.max_chunks_per_file}"
+        return _Prepared(source, "failed", reason)
+    return _Prepared(source, "ready", fhash=fhash, document=document, chunks=chunks, parse_s=t1 - t0, chunk_s=t2 - t1)
+
+
+def _ahead(pool: ThreadPoolExecutor, jobs: list, depth: int) -> Iterator[_Prepared]:
+    """Results in order, keeping at most `depth` files in flight ahead of the consumer."""
+    pending: deque[Future[_Prepared]] = deque()
+    it = iter(jobs)
+    for job in it:
+        pending.append(pool.submit(_prepare, *job))
+        if len(pending) >= depth:
+            break
+    while pending:
+        result = pending.popleft().result()
+        for job in it:
+            pending.append(pool.submit(_prepare, *job))
+            break
+        yield result
+
+
 def _run(
     settings: Settings,
     *,
@@ -142,6 +215,7 @@ def _run(
     prune: bool,
     progress: Callable[[str], None] | None,
 ) -> IngestReport:
+    started = time.perf_counter()
     report = IngestReport()
     sources, skipped = discover(root)
     report.skipped.extend(skipped)
@@ -155,78 +229,92 @@ def _run(
     if base.resolve() != knowledge.resolve() and base.resolve().is_relative_to(knowledge.resolve()):
         prefix = base.resolve().relative_to(knowledge.resolve()).as_posix() + "/"
     seen: set[str] = set()
-    current = {prefix + s.doc_id for s in sources}
+    sources = [SourceFile(s.path, prefix + s.doc_id, s.size) for s in sources]
+    current = {s.doc_id for s in sources}
     limit = int(settings.max_file_mb * 1024 * 1024)
+    # content hash -> a document holding it (committed, or queued in this run), to skip duplicate files
+    by_content: dict[str, str] = {}
+    for d, r in records.items():
+        if d in current:
+            by_content.setdefault(r.content_hash, d)
+    jobs = []
     for source in sources:
-        source = SourceFile(source.path, prefix + source.doc_id, source.size)
-        report.files += 1
-        if progress:
-            progress(source.doc_id)
-        seen.add(source.doc_id)
-        if source.size > limit:
-            report.failed.append(
-                (source.doc_id, f"is {source.size / 1048576:.1f} MB, over the limit of {settings.max_file_mb:g} MB")
-            )
-            continue
-        t0 = time.perf_counter()
-        try:
-            data = source.path.read_bytes()
-        except OSError as exc:
-            report.failed.append((source.doc_id, f"could not be read: {exc.strerror or exc}"))
-            continue
         entry = manifest.get(source.doc_id) or manifest.get(source.path.name) or {}
-        fhash = file_hash(data + repr(sorted(entry.items())).encode())
-        old = records.get(source.doc_id)
-        if old is not None and old.file_hash == fhash and old.signature == sig:
-            report.unchanged.append(source.doc_id)
-            report.chunks_total += old.n_chunks
-            continue
-        try:
-            document = build_document(source, data, entry, settings)
-        except ParseError as exc:
-            report.failed.append((source.doc_id, str(exc)))
-            continue
-        except Exception as exc:  # noqa: BLE001 - a parser library bug must not stop the whole run
-            log.exception("unexpected error parsing %s", source.doc_id)
-            report.failed.append((source.doc_id, f"could not be parsed ({type(exc).__name__}: {exc})"))
-            continue
+        jobs.append((source, entry, records.get(source.doc_id), sig, limit, settings))
+
+    batch: list[_Prepared] = []
+    batch_chunks = 0
+
+    def flush() -> None:
+        nonlocal batch, batch_chunks
+        if not batch:
+            return
+        texts = [f"{c.context}\n{c.text}" for p in batch for c in p.chunks]
+        t0 = time.perf_counter()
+        vectors = embedder.embed_documents(texts)
         t1 = time.perf_counter()
-        chunks = chunk_document(document, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars)
+        writes = []
+        lo = 0
+        for p in batch:
+            assert p.document is not None  # "ready" results carry their document
+            writes.append(DocumentWrite(p.document, p.chunks, vectors[lo : lo + len(p.chunks)], p.fhash, sig))
+            lo += len(p.chunks)
+        written = store.write_documents(writes)
         t2 = time.perf_counter()
-        if len(chunks) > settings.max_chunks_per_file:
-            report.failed.append(
-                (source.doc_id, f"makes {len(chunks)} chunks, over the limit of {settings.max_chunks_per_file}")
-            )
-            continue
-        duplicate = next(
-            (
-                d
-                for d, r in records.items()
-                if r.content_hash == document.content_hash and d != source.doc_id and d in current
-            ),
-            None,
-        )
-        if duplicate is not None:
-            report.skipped.append((source.doc_id, f"has the same content as {duplicate}"))
-            continue
-        vectors = embedder.embed_documents([f"{c.context}\n{c.text}" for c in chunks])
-        t3 = time.perf_counter()
-        record = store.write_document(document, chunks, vectors, file_hash=fhash, signature=sig)
-        t4 = time.perf_counter()
-        records[source.doc_id] = record
-        (report.updated if old is not None else report.added).append(source.doc_id)
-        report.chunks_written += len(chunks)
-        report.chunks_total += len(chunks)
-        for key, value in zip(("parse", "chunk", "embed", "store"), (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
-            report.seconds[key] += value
-        log.info("ingested %s: %d chunks", source.doc_id, len(chunks))
+        report.seconds["embed"] += t1 - t0
+        report.seconds["store"] += t2 - t1
+        for p, record in zip(batch, written, strict=True):
+            doc_id = p.source.doc_id
+            (report.updated if doc_id in records else report.added).append(doc_id)
+            records[doc_id] = record
+            report.chunks_written += len(p.chunks)
+            report.chunks_total += len(p.chunks)
+            log.info("ingested %s: %d chunks", doc_id, len(p.chunks))
+        batch, batch_chunks = [], 0
+
+    workers = settings.ingest_parse_workers
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pka-parse") as pool:
+        for prepared in _ahead(pool, jobs, depth=max(4, 4 * workers)):
+            source = prepared.source
+            report.files += 1
+            if progress:
+                progress(source.doc_id)
+            seen.add(source.doc_id)
+            if prepared.status == "failed":
+                report.failed.append((source.doc_id, prepared.reason))
+                continue
+            if prepared.status == "unchanged":
+                report.unchanged.append(source.doc_id)
+                report.chunks_total += records[source.doc_id].n_chunks
+                continue
+            document = prepared.document
+            assert document is not None  # "ready" results carry their document
+            duplicate = by_content.get(document.content_hash)
+            if duplicate is not None and duplicate != source.doc_id:
+                report.skipped.append((source.doc_id, f"has the same content as {duplicate}"))
+                continue
+            by_content[document.content_hash] = source.doc_id
+            report.seconds["parse"] += prepared.parse_s
+            report.seconds["chunk"] += prepared.chunk_s
+            batch.append(prepared)
+            batch_chunks += len(prepared.chunks)
+            if batch_chunks >= settings.ingest_batch_chunks:
+                flush()
+        flush()
+    removed: set[str] = set()
     if prune and root.resolve() == knowledge.resolve():
         for doc_id in sorted(set(records) - seen):
             store.delete_document(doc_id)
             report.removed.append(doc_id)
+            removed.add(doc_id)
     # A file that failed this time keeps its previous good version in the store.
     for doc_id, _ in report.failed:
         if doc_id in records:
             report.chunks_total += records[doc_id].n_chunks
-    store.sweep()
+    # Chunks no committed record owns (an interrupted run's) make the count differ: only then is a sweep needed,
+    # so re-ingesting an unchanged corpus reads no chunk at all.
+    expected = sum(r.n_chunks for d, r in records.items() if d not in removed)
+    if store.count() != expected:
+        store.sweep()
+    report.seconds["total"] = time.perf_counter() - started
     return report

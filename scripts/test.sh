@@ -6,6 +6,10 @@ bash scripts/install.sh
 if [ -f scripts/install_browser.sh ]; then
   bash scripts/install_browser.sh || echo "warning: the browser could not be installed; browser tests will skip"
 fi
+if [ -f scripts/install_llm.sh ]; then
+  # llama.cpp's server for the real-model test: built once into ~/.cache/pka-wheels, installed from there after
+  bash scripts/install_llm.sh || echo "warning: llama-cpp-python could not be installed; the real-model test will skip"
+fi
 export HF_HUB_OFFLINE=1
 .venv/bin/ruff check .
 .venv/bin/python -m pytest "$@"

@@ -221,3 +221,9 @@ def test_glossary_expands_abbreviations_both_ways() -> None:
     assert "Multi-Agency Safeguarding Hub" in GLOSSARY.expand("MASH referrals")
     assert "EHE" in GLOSSARY.expand("children who are home educated")
     assert {"elect", "home", "educ"} <= GLOSSARY.alternatives("How many EHE children?")["ehe"]
+
+
+def test_glossary_names_what_replaced_an_old_term() -> None:
+    found = {t.term for t in GLOSSARY.old_terms_in("The Serious Case Review and the LSCB said the CCG would fund it.")}
+    assert found == {"SCR", "LSCB", "CCG"}
+    assert GLOSSARY.old_terms_in("The LCSPR and the partnership") == []

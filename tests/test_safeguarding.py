@@ -167,3 +167,44 @@ def test_extractive_answers_quote_their_sources_verbatim(service) -> None:
             doc = service.document(c.document_id)[1]
             for part in c.quote.split(" … "):
                 assert part in doc
+
+
+def test_answers_from_old_documents_say_so(tmp_path: Path) -> None:
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    shutil.copy(ROOT / "knowledge" / "glossary.yaml", knowledge / "glossary.yaml")
+    (knowledge / "old.md").write_text(
+        "# Minutes 2009\n\nThe LSCB agreed that Serious Case Reviews would be published.\n"
+    )
+    (knowledge / "manifest.yaml").write_text("documents:\n  old.md: {title: Board minutes 2009, date: '2009'}\n")
+    settings = Settings(
+        knowledge_dir=knowledge, data_dir=tmp_path / "data", embedding_backend="hashing", _env_file=None
+    )
+    embedder = HashingEmbedder()
+    ingest_corpus(
+        settings, embedder=embedder, store=open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
+    )
+    answer = build_service(settings, embedder=embedder).ask("What did the LSCB agree about Serious Case Reviews?")
+    assert not answer.abstained
+    assert "from a document of 2009; check it is still current" in answer.answer
+    assert "“LSCB” (Local Safeguarding Children Board) has been replaced by" in answer.answer
+    assert "“SCR” (Serious Case Review) has been replaced by" in answer.answer
+
+
+def test_home_partnership_answers_an_ambiguous_name_and_names_the_others(tmp_path: Path) -> None:
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(FIXTURE, knowledge)
+    settings = Settings(
+        knowledge_dir=knowledge,
+        data_dir=tmp_path / "data",
+        embedding_backend="hashing",
+        home_partnership="Northshire Safeguarding Children Partnership",
+        _env_file=None,
+    )
+    embedder = HashingEmbedder()
+    ingest_corpus(
+        settings, embedder=embedder, store=open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
+    )
+    answer = build_service(settings, embedder=embedder).ask("What did the Child A review teach?")
+    assert answer.kind == "review" and "Working with fathers and male carers" in answer.answer
+    assert "Other partnerships also have a review called Child A (Child A (rapid review, Southvale" in answer.answer

@@ -19,10 +19,12 @@ import streamlit as st
 try:
     from ui import render
     from ui.client import ApiClient, ApiError, ApiUnavailable
+    from ui.reviews import reviews_view
 except ImportError:  # pragma: no cover - run from a checkout that is not installed
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from ui import render
     from ui.client import ApiClient, ApiError, ApiUnavailable
+    from ui.reviews import reviews_view
 
 CLIENT_KEY = "pka_client"
 HEALTH_TTL_S = 30.0
@@ -64,7 +66,7 @@ PERSONAS: dict[str, dict[str, Any]] = {
     },
 }
 
-VIEWS = ("Ask", "Document library", "Glossary")
+VIEWS = ("Ask", "Reviews and themes", "Document library", "Glossary")
 ICON_DOWN = ":material/cloud_off:"
 ICON_EMPTY = ":material/inbox:"
 ICON_PROBLEM = ":material/warning:"
@@ -359,9 +361,42 @@ def render_assistant(msg: dict[str, Any], glossary: render.Glossary) -> None:
             ),
             unsafe_allow_html=True,
         )
+    note = render.mode_note(response)
+    if note:
+        st.caption(note)
     st.caption(render.searched_caption(response))
     render_citations(msg, glossary)
     render_feedback(msg)
+
+
+def ask_streaming(
+    client: ApiClient,
+    question: str,
+    history: list[dict[str, str]],
+    filters: dict[str, Any] | None,
+    placeholder: Any,
+) -> dict[str, Any]:
+    """The answer, with the model's draft shown in `placeholder` as its tokens arrive (when the API streams: an
+    LLM is configured). The draft is replaced by the checked answer. Falls back to the plain call when the API
+    does not take ?stream=true."""
+    stream = getattr(client, "ask_stream", None)
+    if stream is None:
+        return client.ask(question, history=history, filters=filters)
+    draft = ""
+    try:
+        for event, data in stream(question, history=history, filters=filters):
+            if event == "token":
+                draft += str(data.get("text") or "")
+                placeholder.markdown(render.render_draft(draft), unsafe_allow_html=True)
+            elif event == "reset":
+                draft = ""
+                placeholder.empty()
+            elif event == "answer":
+                return data
+    except ApiError as exc:
+        if exc.status not in (404, 405, 406, 415, 501):
+            raise
+    return client.ask(question, history=history, filters=filters)
 
 
 def ask(question: str, filters: dict[str, Any] | None, glossary: render.Glossary) -> None:
@@ -374,9 +409,10 @@ def ask(question: str, filters: dict[str, Any] | None, glossary: render.Glossary
     st.session_state["msg_counter"] += 1
     msg_id = st.session_state["msg_counter"]
     with st.chat_message("assistant"):
+        placeholder = st.empty()
         with st.spinner("Searching the partnership's documents… this can take a few seconds."):
             try:
-                response = client.ask(question, history=history, filters=filters)
+                response = ask_streaming(client, question, history, filters, placeholder)
                 if response.get("filters") is None and filters:
                     response["filters"] = filters
                 msg = {
@@ -392,6 +428,7 @@ def ask(question: str, filters: dict[str, Any] | None, glossary: render.Glossary
             except ApiError as exc:
                 kind = "empty" if exc.empty_knowledge_base else "error"
                 msg = {"role": "assistant", "kind": kind, "id": msg_id, "content": exc.message}
+        placeholder.empty()
         msgs.append(msg)
         render_assistant(msg, glossary)
 
@@ -617,6 +654,8 @@ def main() -> None:
     view = st.session_state.get("nav") or VIEWS[0]
     if target:
         document_view(target, glossary)
+    elif view == "Reviews and themes":
+        reviews_view(client, status, queue_question)
     elif view == "Document library":
         library_view(docs, status)
     elif view == "Glossary":

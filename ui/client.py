@@ -9,7 +9,9 @@ Every failure becomes one of two exceptions the UI knows how to show:
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -95,6 +97,47 @@ class ApiClient:
         body = {"question": question, "history": list(history or []), "filters": clean_filters(filters)}
         return self._request("POST", "/ask", json=body)
 
+    def ask_stream(
+        self, question: str, *, history: list[dict[str, str]] | None = None, filters: dict[str, Any] | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """POST /ask?stream=true. Yields ("token", {"text"}) as the model writes, ("reset", {}) when a retry
+        voids the text so far, and last ("answer", the full response, citations checked). An API that does not
+        stream answers with plain JSON: that is yielded as the answer. Errors raise ApiError/ApiUnavailable.
+        """
+        body = {"question": question, "history": list(history or []), "filters": clean_filters(filters)}
+        headers = {"Accept": "text/event-stream, application/json"}
+        try:
+            with self._http.stream("POST", "/ask", params={"stream": "true"}, json=body, headers=headers) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise _error_from(response)
+                if not response.headers.get("content-type", "").startswith("text/event-stream"):
+                    response.read()
+                    try:
+                        yield "answer", response.json()
+                    except ValueError as exc:
+                        raise ApiError("The assistant sent a reply that is not JSON.", status=200) from exc
+                    return
+                for event, data in _sse_events(response.iter_lines()):
+                    if event == "error":
+                        raise ApiError(
+                            str(data.get("message") or "The assistant could not finish the answer."),
+                            status=int(data.get("status") or 500),
+                            code=str(data.get("error") or ""),
+                        )
+                    yield event, data
+                    if event == "answer":
+                        return
+        except httpx.TimeoutException as exc:
+            raise ApiUnavailable(
+                f"The assistant at {self.base_url} took too long to answer ({type(exc).__name__}).", self.base_url
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ApiUnavailable(
+                f"Could not reach the assistant at {self.base_url} ({type(exc).__name__}).", self.base_url
+            ) from exc
+        raise ApiError("The answer stream ended before the answer arrived.", status=502, code="stream_incomplete")
+
     def search(
         self,
         query: str,
@@ -136,6 +179,26 @@ class ApiClient:
 
     # -- plumbing --------------------------------------------------------------------------------------------------
 
+    def reviews(self) -> list[dict[str, Any]]:
+        return list(self._request("GET", "/reviews")["reviews"])
+
+    def themes(self) -> dict[str, Any]:
+        return dict(self._request("GET", "/themes"))
+
+    def briefing(self, *, review: str | None = None, theme: str | None = None) -> dict[str, Any]:
+        body = {k: v for k, v in (("review", review), ("theme", theme)) if v}
+        return dict(self._request("POST", "/briefing", json=body))
+
+    def briefing_pdf(self, *, review: str | None = None, theme: str | None = None) -> bytes:
+        body = {k: v for k, v in (("review", review), ("theme", theme)) if v}
+        try:
+            response = self._http.post("/briefing", json={**body, "format": "pdf"})
+        except httpx.TransportError as exc:
+            raise ApiUnavailable(f"Could not reach the assistant at {self.base_url}.", self.base_url) from exc
+        if response.status_code >= 400:
+            raise _error_from(response)
+        return response.content
+
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, path, **kwargs)
@@ -153,6 +216,34 @@ class ApiClient:
             return response.json()
         except ValueError as exc:
             raise ApiError("The assistant sent a reply that is not JSON.", status=response.status_code) from exc
+
+
+def _sse_events(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(event, JSON data) for each server-sent event; comments and unparsable data are skipped."""
+    event, data = "message", []
+    for line in lines:
+        if not line:
+            if data:
+                try:
+                    payload = json.loads("\n".join(data))
+                except ValueError:
+                    payload = None
+                if isinstance(payload, dict):
+                    yield event, payload
+            event, data = "message", []
+        elif line.startswith(":"):
+            continue
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+    if data:
+        try:
+            payload = json.loads("\n".join(data))
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict):
+            yield event, payload
 
 
 def _error_from(response: httpx.Response) -> ApiError:

@@ -185,6 +185,34 @@ def render_abstention(answer: str, *, filtered: bool = False) -> str:
     return "\n".join(parts)
 
 
+# -- generative answers ----------------------------------------------------------------------------------------------
+
+FALLBACK_REASONS: dict[str, str] = {
+    "llm_timeout": "the language model did not answer in time",
+    "llm_error": "the language model was unavailable",
+    "llm_empty": "the language model sent an empty reply",
+    "circuit_open": "the language model is paused after repeated failures",
+    "llm_abstained": "the language model found no answer, but these passages do answer",
+    "citations_failed": "the language model's answer was not supported well enough by its sources",
+}
+
+
+def render_draft(text: str) -> str:
+    """The model's draft while it streams: escaped, marked as unchecked, with a cursor."""
+    return (
+        '<div class="pka-draft"><p class="pka-meta"><em>Draft — checking every sentence against its source…</em>'
+        f"</p>{esc(_paragraphs(text))} ▌</div>"
+    )
+
+
+def mode_note(response: Mapping[str, Any]) -> str:
+    """A line saying who wrote the answer, when a language model is in play; '' otherwise."""
+    if response.get("mode") == "generative":
+        return "Written by a language model from the sources; every sentence was checked against the passage it cites."
+    reason = FALLBACK_REASONS.get(str(response.get("fallback_reason") or ""))
+    return f"Quoted from the sources ({reason})." if reason else ""
+
+
 # -- filters ---------------------------------------------------------------------------------------------------------
 
 

@@ -10,8 +10,12 @@ Imports: fastapi, core, assistant (and ingest, lazily, inside POST /admin/ingest
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import re
+import threading
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
@@ -19,7 +23,7 @@ import anyio
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api.middleware import AccessMiddleware, BodyLimitMiddleware
@@ -42,11 +46,13 @@ from assistant.api.models import (
 )
 from assistant.api.safeguarding import router as safeguarding_router
 from assistant.feedback import FeedbackStore, to_csv, to_jsonl
+from assistant.generate import RESET
 from assistant.security import parse_keys
 from assistant.service import AssistantService, build_service
 from core.config import Settings, get_settings
 from core.errors import BadInput, NotFound, PKAError, RequestTimeout
 from core.store import DocumentRecord
+from core.types import Answer
 
 log = logging.getLogger(__name__)
 _DOC_ID = re.compile(r"^[\w.\- /()&,']{1,300}$")
@@ -153,6 +159,82 @@ async def _with_timeout(service: AssistantService, fn, *args):  # type: ignore[n
         raise RequestTimeout(message) from None
 
 
+def _ask_response(answer: Answer, body: AskRequest) -> AskResponse:
+    return AskResponse(**answer.model_dump(exclude={"question"}), question=body.question, filters=body.filters)
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def _ask_stream(body: AskRequest, service: AssistantService, history: list[dict[str, str]]) -> Response:
+    """POST /ask?stream=true: the model's tokens as they arrive, then the validated answer as one `answer` event.
+
+    The answer is worked out in a thread; its tokens come back through an asyncio queue. An error before the first
+    event is an ordinary JSON error (e.g. 503 for an empty knowledge base, 504 past PKA_REQUEST_TIMEOUT_S); after
+    it, an `error` event. Without an LLM the stream is the one `answer` event.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+    limit = service.settings.request_timeout_s
+    deadline = loop.time() + limit
+
+    def put(item: tuple[str, Any]) -> None:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+        except RuntimeError:  # the loop is gone: nobody is listening any more
+            pass
+
+    def on_token(text: str) -> None:
+        put(("reset", "") if text == RESET else ("token", text))
+
+    def work() -> None:
+        try:
+            put(("answer", service.ask(body.question, history=history, filters=body.filters, on_token=on_token)))
+        except PKAError as exc:
+            put(("error", exc))
+        except Exception as exc:  # the thread must always report back
+            log.exception("unhandled error in a streamed answer")
+            put(("error", exc))
+
+    threading.Thread(target=work, name="ask-stream", daemon=True).start()
+
+    async def next_item() -> tuple[str, Any]:
+        try:
+            return await asyncio.wait_for(queue.get(), timeout=max(deadline - loop.time(), 0.001))
+        except TimeoutError:
+            message = f"The request took longer than {limit:g} s and was abandoned; try a narrower question."
+            return ("error", RequestTimeout(message))
+
+    first = await next_item()
+    if first[0] == "error":
+        raise first[1]  # answered as JSON by the error handlers, with its status
+
+    async def events() -> AsyncIterator[str]:
+        item = first
+        while True:
+            kind, payload = item
+            if kind == "token":
+                yield _sse("token", {"text": payload})
+            elif kind == "reset":
+                yield _sse("reset", {})
+            elif kind == "answer":
+                yield _sse("answer", _ask_response(payload, body).model_dump(mode="json"))
+                return
+            else:
+                if isinstance(payload, PKAError):
+                    error = {"error": payload.code, "message": str(payload), "status": payload.http_status}
+                else:
+                    error = {"error": "internal_error", "message": "Something went wrong on our side.", "status": 500}
+                yield _sse("error", error)
+                return
+            item = await next_item()
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
+
+
 def _summary(r: DocumentRecord) -> dict[str, Any]:
     return {
         "document_id": r.doc_id,
@@ -212,12 +294,33 @@ def _routes(app: FastAPI) -> None:
             ],
         )
 
-    @app.post("/ask", response_model=AskResponse, responses={504: {"model": ErrorBody}})
-    async def ask(body: AskRequest, service: ServiceDep) -> AskResponse:
+    @app.post(
+        "/ask",
+        response_model=AskResponse,
+        responses={
+            200: {
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                "description": "With ?stream=true: server-sent events `token` ({text}), `reset` (a retry began: "
+                "drop the text so far), then one `answer` (the AskResponse, citations enforced) or `error`.",
+            },
+            504: {"model": ErrorBody},
+        },
+    )
+    async def ask(
+        body: AskRequest,
+        service: ServiceDep,
+        request: Request,
+        stream: Annotated[bool, Query(description="Stream the answer as server-sent events.")] = False,
+    ) -> Response | AskResponse:
+        unknown = sorted(set(request.query_params) - {"stream"})
+        if unknown:  # strict like the body: a mistyped parameter is an error, not silently ignored
+            raise BadInput(f"Unknown query parameter(s): {', '.join(repr(u) for u in unknown[:5])}; only 'stream'.")
         _check_text(body.question, service.settings.max_question_chars)
         history = _history(body, service)
+        if stream:
+            return await _ask_stream(body, service, history)
         answer = await _with_timeout(service, lambda: service.ask(body.question, history=history, filters=body.filters))
-        return AskResponse(**answer.model_dump(exclude={"question"}), question=body.question, filters=body.filters)
+        return _ask_response(answer, body)
 
     @app.get("/documents", response_model=list[DocumentSummary])
     def documents(service: ServiceDep) -> list[DocumentSummary]:

@@ -51,6 +51,7 @@ class AskResponse(_Strict):
     answer: str
     abstained: bool
     mode: str
+    fallback_reason: str | None = None  # why the extractive answer was given although an LLM is configured
     urgent: bool = False
     kind: str = ""
     citations: list[Citation]

@@ -251,3 +251,80 @@ def test_client_built_from_environment(monkeypatch: pytest.MonkeyPatch):
     assert not at.exception
     assert at.session_state["pka_client"].base_url == "http://127.0.0.1:9"
     assert any("isn't reachable" in w.value for w in at.warning)
+
+
+def test_reviews_page_lists_reviews_themes_and_makes_a_briefing(monkeypatch) -> None:
+    """The Reviews and themes page renders the index from GET /reviews and /themes and shows a briefing."""
+    import httpx
+    from streamlit.testing.v1 import AppTest
+
+    from ui.client import ApiClient
+
+    reviews = [
+        {
+            "id": "esscp-child-z",
+            "name": "Child Z",
+            "label": "Child Z (LCSPR, ESSCP 2022)",
+            "review_type": "LCSPR",
+            "partnership": "ESSCP",
+            "year": 2022,
+            "document_id": "d",
+            "title": "T",
+            "chunk_id": "c1",
+            "summary": "Child Z",
+            "themes": ["domestic_abuse"],
+            "learning": [
+                {
+                    "text": "The legacy of domestic abuse",
+                    "chunk_id": "c1",
+                    "start": 0,
+                    "end": 5,
+                    "themes": ["domestic_abuse"],
+                }
+            ],
+        }
+    ]
+    themes = {
+        "reviews_with_learning": 1,
+        "themes": [{"id": "domestic_abuse", "label": "Domestic abuse", "reviews": 1, "review_ids": ["esscp-child-z"]}],
+    }
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        if request.url.path == "/health":
+            return httpx.Response(
+                200, json={"status": "ok", "store": "ok", "chunks": 5, "documents": 1, "embedding_model": "m"}
+            )
+        if request.url.path == "/documents":
+            return httpx.Response(200, json=[])
+        if request.url.path == "/glossary":
+            return httpx.Response(200, json={"terms": []})
+        if request.url.path == "/reviews":
+            return httpx.Response(200, json={"reviews": reviews})
+        if request.url.path == "/themes":
+            return httpx.Response(200, json=themes)
+        if request.url.path == "/briefing":
+            if b'"pdf"' in request.content:
+                return httpx.Response(200, content=b"%PDF-1.4 test", headers={"content-type": "application/pdf"})
+            return httpx.Response(
+                200,
+                json={
+                    "title": "t",
+                    "markdown": "# 7-minute briefing: Child Z\n\n## Key learning\n\n- The legacy of domestic abuse\n",
+                    "citations": [],
+                },
+            )
+        return httpx.Response(404, json={"error": "not_found", "message": "no"})
+
+    at = AppTest.from_file(APP_PATH, default_timeout=30)
+    at.session_state["pka_client"] = ApiClient("http://api.test", transport=httpx.MockTransport(handler))
+    at.session_state["nav"] = "Reviews and themes"
+    at.run()
+    assert not at.exception
+    assert any("Child Z" in str(t.value) for t in at.table)
+    assert any("Domestic abuse" in str(t.value) for t in at.table)
+    at.button(key="review-brief").click().run()
+    assert not at.exception
+    assert any("7-minute briefing: Child Z" in m.value for m in at.markdown)
+    assert "POST /briefing" in seen

@@ -1,0 +1,516 @@
+"""Scale benchmarks: ingest throughput against bare embedding, and query latency and ANN recall at size.
+
+    pka bench ingest --chunks 10000      # real model: synthetic corpus -> ingest, re-ingest, bare embedding
+    pka bench query --chunks 100000      # store filled with precomputed embeddings -> /search and /ask latency
+
+Corpora come from evals/synthetic.py (`mode="recycle"`: real sentences of knowledge/ with other names, places and
+figures). `ingest` embeds with the configured model and keeps the embeddings it made (data/bench-cache/) for
+`query`, which writes chunks straight through ChunkStore.write_documents with those real embeddings, reused with
+a small random perturbation once there are more chunks than real embeddings (it says how many were real). Each
+command prints a Markdown table and, with --out, writes it to a file (bench/results/*.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import math
+import os
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "data" / "bench-cache"
+
+QUESTIONS = [
+    "What did the Child Q rapid review teach?",
+    "How many rapid reviews were held last year?",
+    "Who chairs the safeguarding partnership board?",
+    "What is the MASH and what does it do?",
+    "How do I escalate a professional disagreement?",
+    "What are the partnership's priorities?",
+    "What does the neglect strategy say about early help?",
+    "How long do young people stay on MACE?",
+    "What training did the partnership deliver?",
+    "What should a practitioner do if a baby is bruised?",
+    "What did the annual report say about domestic abuse?",
+    "How is the voice of the child heard in assessments?",
+    "What happened at the board meeting about the budget?",
+    "What is the threshold for a child protection conference?",
+    "What did the scrutiny committee decide about audits?",
+    "How many referrals did children's social care receive?",
+    "What is the policy on drones over playgrounds?",
+    "Which agencies attend the strategy discussion?",
+    "What was learned about information sharing between agencies?",
+    "What does the partnership do about exploitation of teenagers?",
+]
+
+
+# ---- measuring ---------------------------------------------------------------------------------------------
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def rss_mb() -> float:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def disk_mb(path: Path) -> float:
+    total = 0
+    for p in path.rglob("*"):
+        with contextlib.suppress(OSError):
+            if p.is_file():
+                total += p.stat().st_size
+    return total / (1024 * 1024)
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]  # nearest rank
+
+
+@dataclass
+class Timings:
+    name: str
+    ms: list[float] = field(default_factory=list)
+
+    def row(self, note: str = "") -> str:
+        return (
+            f"| {self.name} | {len(self.ms)} | {percentile(self.ms, 50):.1f} | {percentile(self.ms, 95):.1f} | "
+            f"{percentile(self.ms, 99):.1f} | {note} |"
+        )
+
+
+def machine() -> str:
+    return (
+        f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, Python {platform.python_version()}, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
+
+
+# ---- corpora -----------------------------------------------------------------------------------------------
+def source_texts(knowledge: Path) -> list[str]:
+    return [p.read_text(encoding="utf-8") for p in sorted(knowledge.glob("*")) if p.suffix in (".txt", ".md")]
+
+
+def settings_for(workdir: Path, *, hashing: bool, **extra: object):  # noqa: ANN201 - core.config.Settings
+    from core.config import Settings
+
+    return Settings(
+        knowledge_dir=workdir / "knowledge",
+        data_dir=workdir / "data",
+        embedding_backend="hashing" if hashing else "sentence-transformers",
+        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings init kwarg
+        **extra,
+    )
+
+
+def synthetic_documents(n_chunks: int, settings, *, seed: int = 7) -> Iterator[tuple[str, str, list]]:  # noqa: ANN001
+    """(file name, text, chunks) of synthetic documents until they make at least `n_chunks` chunks."""
+    from evals.synthetic import generate
+    from ingest.chunker import chunk_document
+    from ingest.discover import SourceFile
+    from ingest.pipeline import build_document
+
+    texts = source_texts(ROOT / "knowledge")
+    total = 0
+    # generate() is a generator: ask for far more documents than needed and stop once there are enough chunks
+    for doc in generate(texts, n_docs=10**7, seed=seed, mode="recycle"):
+        data = doc.text.encode()
+        document = build_document(SourceFile(Path(doc.name), doc.name, len(data)), data, {}, settings)
+        chunks = chunk_document(document, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars)
+        yield doc.name, doc.text, (document, chunks)
+        total += len(chunks)
+        if total >= n_chunks:
+            return
+
+
+def write_corpus(folder: Path, n_chunks: int, settings) -> tuple[int, list[str]]:  # noqa: ANN001
+    """Write the synthetic files; return how many, and the texts the ingest will embed (context + text)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    docs = 0
+    texts: list[str] = []
+    for name, text, (_document, doc_chunks) in synthetic_documents(n_chunks, settings):
+        (folder / name).write_text(text, encoding="utf-8")
+        docs += 1
+        texts.extend(f"{c.context}\n{c.text}" for c in doc_chunks)
+    return docs, texts
+
+
+def _cache_file(model_id: str) -> Path:
+    return CACHE / f"embeddings-{model_id.replace('/', '_')}.npy"
+
+
+# ---- ingest ------------------------------------------------------------------------------------------------
+@dataclass
+class IngestResult:
+    chunks: int
+    docs: int
+    first: dict[str, float]
+    first_wall: float
+    reingest_wall: float
+    bare_s: float
+    bare_before: float
+    bare_after: float
+    disk_mb: float
+    peak_mb: float
+    model: str
+    batch: int
+    workers: int
+
+    @property
+    def ingest_rate(self) -> float:
+        return self.chunks / self.first_wall
+
+    @property
+    def bare_rate(self) -> float:
+        return self.chunks / self.bare_s
+
+    def markdown(self) -> str:
+        s = self.first
+        return "\n".join(
+            [
+                f"## Ingest: {self.chunks:,} chunks in {self.docs:,} synthetic documents",
+                "",
+                f"Model `{self.model}`; PKA_INGEST_BATCH_CHUNKS={self.batch}, PKA_INGEST_PARSE_WORKERS={self.workers}; "
+                f"{machine()}.",
+                "",
+                "| measure | value |",
+                "| --- | ---: |",
+                f"| first ingest, wall | {self.first_wall:.1f} s |",
+                f"| first ingest throughput | {self.ingest_rate:.1f} chunks/s |",
+                f"| &nbsp; parse (threads, overlapping embed) | {s['parse']:.1f} s |",
+                f"| &nbsp; chunk (threads, overlapping embed) | {s['chunk']:.1f} s |",
+                f"| &nbsp; embed (main thread) | {s['embed']:.1f} s |",
+                f"| &nbsp; store (main thread) | {s['store']:.1f} s |",
+                f"| bare embedding of the same texts (mean of before: {self.bare_before:.1f} s, after: "
+                f"{self.bare_after:.1f} s) | {self.bare_s:.1f} s = {self.bare_rate:.1f} chunks/s |",
+                f"| ingest / bare throughput | {self.ingest_rate / self.bare_rate:.0%} |",
+                f"| re-ingest, unchanged corpus | {self.reingest_wall:.2f} s = "
+                f"{self.reingest_wall / self.first_wall:.1%} of the first |",
+                f"| on disk (Chroma store) | {self.disk_mb:.0f} MB |",
+                f"| peak RSS of the process | {self.peak_mb:.0f} MB |",
+                "",
+            ]
+        )
+
+
+def bench_ingest(n_chunks: int, *, hashing: bool = False, workdir: Path | None = None) -> IngestResult:
+    from core.embeddings import build_embedder
+    from core.store import open_store
+    from ingest.pipeline import ingest_corpus
+
+    with _workdir(workdir) as wd:
+        settings = settings_for(wd, hashing=hashing)
+        docs, texts = write_corpus(settings.knowledge_dir, n_chunks, settings)
+        embedder = build_embedder(settings)
+        embedder.embed_documents(["warm up the model"] * 8)
+        # Bare embedding of the same texts right before and right after the ingest: on a shared machine the load
+        # changes over minutes, and the ingest is compared with the mean of the two.
+        t0 = time.perf_counter()
+        embedder.embed_documents(texts)
+        bare_before = time.perf_counter() - t0
+        store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
+        t0 = time.perf_counter()
+        first = ingest_corpus(settings, embedder=embedder, store=store)
+        first_wall = time.perf_counter() - t0
+        if not first.ok:
+            raise RuntimeError(f"ingest failed: {first.failed[:3]}")
+        t0 = time.perf_counter()
+        again = ingest_corpus(settings, embedder=embedder, store=store)
+        reingest_wall = time.perf_counter() - t0
+        assert again.chunks_written == 0, "re-ingest of an unchanged corpus wrote chunks"
+        gc.collect()
+        t0 = time.perf_counter()
+        embedder.embed_documents(texts)
+        bare_after = time.perf_counter() - t0
+        bare_s = (bare_before + bare_after) / 2
+        cache = _cache_file(embedder.model_id)
+        if not hashing and (not cache.exists() or len(np.load(cache, mmap_mode="r")) < first.chunks_written):
+            CACHE.mkdir(parents=True, exist_ok=True)  # keep the real embeddings for the query benchmark
+            np.save(cache, store.load_all().embeddings.astype(np.float32))
+        return IngestResult(
+            chunks=first.chunks_written,
+            docs=docs,
+            first=dict(first.seconds),
+            first_wall=first_wall,
+            reingest_wall=reingest_wall,
+            bare_s=bare_s,
+            bare_before=bare_before,
+            bare_after=bare_after,
+            disk_mb=disk_mb(settings.chroma_path),
+            peak_mb=peak_rss_mb(),
+            model=embedder.model_id,
+            batch=settings.ingest_batch_chunks,
+            workers=settings.ingest_parse_workers,
+        )
+
+
+@contextlib.contextmanager
+def _workdir(workdir: Path | None) -> Iterator[Path]:
+    if workdir is not None:
+        if workdir.exists():
+            shutil.rmtree(workdir)
+        workdir.mkdir(parents=True)
+        yield workdir
+        return
+    with tempfile.TemporaryDirectory(prefix="pka-bench-") as tmp:
+        yield Path(tmp)
+
+
+# ---- query -------------------------------------------------------------------------------------------------
+def realistic_embeddings(n: int, base: np.ndarray, *, seed: int = 11, noise: float = 0.35) -> np.ndarray:
+    """`n` unit vectors: the real ones first, then real ones reused with Gaussian noise (about cos 0.94 to the
+    original at the default noise), so the neighbourhood structure stays that of real text."""
+    rng = np.random.default_rng(seed)
+    if n <= len(base):
+        return base[:n].astype(np.float32)
+    extra = base[rng.integers(0, len(base), n - len(base))]
+    extra = extra + rng.normal(0, noise / np.sqrt(base.shape[1]), extra.shape).astype(np.float32)
+    extra /= np.linalg.norm(extra, axis=1, keepdims=True)
+    return np.concatenate([base, extra.astype(np.float32)])
+
+
+def fill_store(store, n_chunks: int, base: np.ndarray, settings) -> tuple[int, float]:  # noqa: ANN001
+    """Write `n_chunks` synthetic chunks with precomputed embeddings through ChunkStore.write_documents."""
+    from core.store import DocumentWrite
+
+    vectors = realistic_embeddings(n_chunks, base)
+    pending: list = []
+    pending_n = written = docs = 0
+    seconds = 0.0
+    for name, _text, (document, chunks) in synthetic_documents(n_chunks, settings):
+        take = min(len(chunks), n_chunks - written - pending_n)
+        chunks = chunks[:take]
+        lo = written + pending_n
+        pending.append(DocumentWrite(document, chunks, vectors[lo : lo + take], file_hash=name, signature="bench"))
+        pending_n += take
+        docs += 1
+        if pending_n >= 5000:
+            t0 = time.perf_counter()
+            store.write_documents(pending)
+            seconds += time.perf_counter() - t0
+            written += pending_n
+            pending, pending_n = [], 0
+    if pending:
+        t0 = time.perf_counter()
+        store.write_documents(pending)
+        seconds += time.perf_counter() - t0
+        written += pending_n
+    return docs, seconds
+
+
+def recall_at_10(store, embeddings: np.ndarray, queries: np.ndarray, n: int, position: dict) -> tuple[float, float]:  # noqa: ANN001
+    """Mean recall@10 of store.query(q, n) (its top 10) against exact search, and the query p95 in ms. A returned
+    chunk counts when it is as similar as the exact 10th (the recycled corpus has exact duplicates: ties)."""
+    hits = 0
+    ms: list[float] = []
+    for q in queries:
+        sims = embeddings @ q
+        tenth = np.partition(-sims, 9)[9] * -1
+        t0 = time.perf_counter()
+        got = store.query(q, n)
+        ms.append((time.perf_counter() - t0) * 1000)
+        top = [cid for cid, _ in sorted(got, key=lambda x: -x[1])[:10]]
+        hits += sum(1 for cid in top if cid in position and sims[position[cid]] >= tenth - 1e-5)
+    return hits / (10 * len(queries)), percentile(ms, 95)
+
+
+def interleaved(paths: dict[str, Callable[[int], object]], n: int, *, warmup: int = 2) -> dict[str, Timings]:
+    """Time every path on request i before moving to request i+1, so that a shared machine's changing load falls
+    on all paths alike."""
+    for i in range(warmup):
+        for fn in paths.values():
+            fn(i)
+    out = {name: Timings(name) for name in paths}
+    for i in range(n):
+        for name, fn in paths.items():
+            t0 = time.perf_counter()
+            fn(i)
+            out[name].ms.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+@dataclass
+class QueryResult:
+    chunks: int
+    docs: int
+    real: int
+    write_s: float
+    start_cold_s: float
+    start_warm_s: float
+    rows: list[str]
+    recall_rows: list[str]
+    disk_mb: float
+    peak_mb: float
+    rss_mb: float
+    path: str
+    notes: list[str]
+
+    def markdown(self) -> str:
+        return "\n".join(
+            [
+                f"## Query: {self.chunks:,} chunks ({self.docs:,} synthetic documents)",
+                "",
+                f"{self.real:,} of the embeddings are real (the model's, of chunks of the same generator), "
+                f"{self.chunks - self.real:,} are those reused with noise. Dense path: {self.path}. {machine()}.",
+                "",
+                f"Written through ChunkStore.write_documents in {self.write_s:.1f} s "
+                f"({self.chunks / self.write_s:.0f} chunks/s); index build at process start: {self.start_cold_s:.1f} s "
+                f"with BM25 built, {self.start_warm_s:.1f} s with BM25 loaded from the cache; on disk "
+                f"{self.disk_mb:.0f} MB; RSS {self.rss_mb:.0f} MB (peak {self.peak_mb:.0f} MB).",
+                "",
+                "| path | n | p50 ms | p95 ms | p99 ms | notes |",
+                "| --- | ---: | ---: | ---: | ---: | --- |",
+                *self.rows,
+                "",
+                "| ANN (store.query, HNSW) | recall@10 vs exact | p95 ms |",
+                "| --- | ---: | ---: |",
+                *self.recall_rows,
+                "",
+                *self.notes,
+                "",
+            ]
+        )
+
+
+def bench_query(
+    n_chunks: int,
+    *,
+    rounds: int = 5,
+    hashing: bool = False,
+    workdir: Path | None = None,
+    ef_values: tuple[int, ...] = (32, 64, 128, 256),
+    asks: bool = True,
+) -> QueryResult:
+    from assistant.retrieval import Retriever
+    from assistant.service import build_service
+    from core.embeddings import build_embedder
+    from core.store import open_store
+    from core.types import Filters
+
+    with _workdir(workdir) as wd:
+        settings = settings_for(wd, hashing=hashing)
+        embedder = build_embedder(settings)
+        notes: list[str] = []
+        cache = _cache_file(embedder.model_id)
+        if not hashing and cache.exists():
+            base = np.load(cache)
+        else:
+            # no cached real embeddings: embed up to 2,000 real chunks of the generator now
+            texts = [
+                f"{c.context}\n{c.text}"
+                for _n, _t, (_d, cs) in synthetic_documents(min(n_chunks, 2000), settings)
+                for c in cs
+            ]
+            base = embedder.embed_documents(texts[:2000])
+        store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
+        docs, write_s = fill_store(store, n_chunks, base, settings)
+        real = min(n_chunks, len(base))
+
+        service = build_service(settings, embedder=embedder)
+        t0 = time.perf_counter()
+        service.retriever.refresh()
+        cold = time.perf_counter() - t0
+        r2 = Retriever(
+            store=service.store,
+            embedder=embedder,
+            glossary=service.glossary,
+            dense_exact_max=settings.dense_exact_max,
+        )
+        t0 = time.perf_counter()
+        r2.refresh()
+        warm = time.perf_counter() - t0
+        del r2
+        gc.collect()
+        index = service.retriever._index
+        assert index is not None
+        ids = [c.chunk_id for c in index.chunks]
+        n = len(ids)
+        path = "exact numpy" if n <= settings.dense_exact_max else "the store's HNSW index (500 candidates)"
+
+        qs = QUESTIONS
+        total = rounds * len(qs)
+        qvec = {q: embedder.embed_query(q) for q in qs}
+        years = sorted({c.year for c in index.chunks if c.year})
+        mid = years[len(years) // 2] if years else 2020
+        flt = Filters(year_from=mid, year_to=mid)
+        share = sum(1 for c in index.chunks if flt.accepts(c)) / n
+        chunks_col = store._chunks
+
+        def q(i: int) -> str:
+            return qs[i % len(qs)]
+
+        paths: dict[str, Callable[[int], object]] = {
+            "bare: embed_query + collection.query(n_results=5)": lambda i: chunks_col.query(
+                query_embeddings=[embedder.embed_query(q(i))], n_results=5
+            ),
+            "bare: collection.query(n_results=5), query vector given": lambda i: chunks_col.query(
+                query_embeddings=[qvec[q(i)]], n_results=5
+            ),
+            "bare: exact numpy top-10, query vector given": lambda i: np.argpartition(
+                -(index.embeddings @ qvec[q(i)]), 10
+            )[:10],
+            "embed_query alone": lambda i: embedder.embed_query(q(i)),
+            "/search: service.search(top_k=5)": lambda i: service.search(q(i), top_k=5),
+            "/search filtered: one year": lambda i: service.search(q(i), top_k=5, filters=flt),
+        }
+        if asks:
+            paths["/ask: service.ask"] = lambda i: service.ask(q(i))
+        paths["store.version() (per request)"] = lambda i: store.version()
+        notes_by_path = {
+            "bare: embed_query + collection.query(n_results=5)": "the vector store alone, as a bare /search would",
+            "/search: service.search(top_k=5)": "hybrid: dense + BM25 + boosts + rerank",
+            "/search filtered: one year": f"year={mid}: {share:.0%} of chunks pass",
+            "/ask: service.ask": "search + compose",
+        }
+        timings = interleaved(paths, total)
+        rows = [t.row(notes_by_path.get(name, "")) for name, t in timings.items()]
+
+        # Recall of the ANN path against exact search, on the question vectors and 100 held-out chunk vectors
+        rng = np.random.default_rng(3)
+        probes = np.stack([qvec[q] for q in qs] + [index.embeddings[i] for i in rng.integers(0, n, 100)])
+        recall_rows = []
+        for ef in ef_values:
+            store.set_ef_search(ef)
+            r10, p95 = recall_at_10(store, index.embeddings, probes, 10, index.position)
+            r500, p95_500 = recall_at_10(store, index.embeddings, probes, min(500, n), index.position)
+            recall_rows.append(f"| ef_search={ef}, n_results=10 | {r10:.3f} | {p95:.1f} |")
+            recall_rows.append(
+                f"| ef_search={ef}, n_results=500 (the retriever's candidates) | {r500:.3f} | {p95_500:.1f} |"
+            )
+        store.set_ef_search(settings.hnsw_ef_search)
+        result = QueryResult(
+            chunks=n,
+            docs=docs,
+            real=real,
+            write_s=write_s,
+            start_cold_s=cold,
+            start_warm_s=warm,
+            rows=rows,
+            recall_rows=recall_rows,
+            disk_mb=disk_mb(settings.chroma_path),
+            peak_mb=peak_rss_mb(),
+            rss_mb=rss_mb(),
+            path=path,
+            notes=notes,
+        )
+        return result
