@@ -114,6 +114,7 @@ class Composer:
         alternatives: Callable[[str], dict[str, set[str]]] | None = None,
         neighbour: Callable[[Chunk], Chunk | None] | None = None,
         home: Callable[[Chunk], bool] | None = None,
+        current: Callable[[Chunk], bool] | None = None,
     ) -> None:
         self.idf = idf
         self._weight: Callable[[str], float] = idf
@@ -121,6 +122,7 @@ class Composer:
         self.alternatives = alternatives or (lambda q: {})
         self.neighbour = neighbour or (lambda c: None)
         self.home = home or (lambda c: False)
+        self.current = current or (lambda c: True)
         self._prefer_home = False
         self._alts: dict[str, set[str]] = {}
 
@@ -143,6 +145,9 @@ class Composer:
         scored = [(s, u) for s, u in scored if not _ELIDED.search(u.text)]
         if not scored:
             return self._abstain()
+        fresh = [(s, u) for s, u in scored if self.current(u.hit.chunk)]
+        if fresh and self._supported(fresh[0][1], q_terms):
+            scored = fresh  # a replaced document answers only when its replacement says nothing on the question
         if self._prefer_home:
             # A question that names no place is about this deployment's own partnership, unless its documents
             # answer clearly worse than another's.

@@ -153,6 +153,7 @@ class Retriever:
         self.home_partnership = self.home_partnership_name.lower()
         self._index: _Index | None = None
         self._lock = threading.Lock()
+        self._successors: tuple[str, dict[str, set[str]]] = ("", {})
 
     # ---- index lifecycle -------------------------------------------------------------------------------------
     def refresh(self, *, force: bool = False) -> bool:
@@ -277,7 +278,7 @@ class Retriever:
                     c.text, f"{c.context} {c.partnership}", q_unique, self.idf, alts
                 )
             order = order[np.argsort(-fused[order], kind="stable")]
-        order = order[:k]
+        order = self._current_first(order, index)[:k]
         return [
             SearchHit(chunk=index.chunks[i], score=float(fused[i]), rank=r + 1, dense=float(dense[i]))
             for r, i in enumerate(order)
@@ -328,6 +329,36 @@ class Retriever:
                 if self.is_home(chunk):
                     boost[i] += 0.5 * unit
         return boost
+
+    def successors(self) -> dict[str, set[str]]:
+        """Replaced document id -> the documents whose manifest entries say they replace it (per store version)."""
+        version = self.version
+        if self._successors[0] != version:
+            out: dict[str, set[str]] = {}
+            for record in self.store.document_records().values():
+                for old in (d.strip() for d in record.meta.supersedes.split(",")):
+                    if old:
+                        out.setdefault(old, set()).add(record.doc_id)
+            self._successors = (version, out)
+        return self._successors[1]
+
+    def superseded(self) -> set[str]:
+        return set(self.successors())
+
+    def _current_first(self, order: np.ndarray, index: _Index) -> np.ndarray:
+        """A replaced document's passages rank after the passages of what replaced it, when both were found; when
+        its replacement says nothing on the question, the old document still answers."""
+        successors = self.successors()
+        if not successors:
+            return order
+        found = {index.chunks[i].doc_id for i in order}
+        demoted = {i for i in order if successors.get(index.chunks[i].doc_id, set()) & found}
+        kept = [i for i in order if i not in demoted] + [i for i in order if i in demoted]
+        return np.array(kept, dtype=order.dtype)
+
+    def is_current(self, chunk: Chunk) -> bool:
+        """False for chunks of a document that another document's manifest entry replaces."""
+        return chunk.doc_id not in self.superseded()
 
     def is_home(self, chunk: Chunk) -> bool:
         """Whether the chunk comes from the partnership this deployment serves."""

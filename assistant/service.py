@@ -69,6 +69,7 @@ class AssistantService:
                 alternatives=self.glossary.alternatives,
                 neighbour=self.retriever.next_chunk,
                 home=self.retriever.is_home,
+                current=self.retriever.is_current,
             )
             result = composer.compose(query, hits)
         mode, fallback_reason, generate_ms, tg = "extractive", None, {}, time.perf_counter()

@@ -35,6 +35,7 @@ class DocumentMeta(_Frozen):
     date: str = ""  # ISO date or year, as known
     year: int | None = None
     source_url: str = ""
+    supersedes: str = ""  # comma-separated ids of documents this one replaces (an older procedure, last year's report)
 
 
 class Document(_Frozen):

@@ -85,7 +85,16 @@ def infer_meta(doc_id: str, text: str, title_hint: str, entry: dict[str, Any]) -
         date=date,
         year=year,
         source_url=str(entry.get("source_url") or ""),
+        supersedes=",".join(_as_list(entry.get("supersedes"))),
     )
+
+
+def _as_list(value: Any) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v).strip() for v in value if str(v).strip()]
 
 
 def _first_line(text: str) -> str:

@@ -208,3 +208,41 @@ def test_home_partnership_answers_an_ambiguous_name_and_names_the_others(tmp_pat
     answer = build_service(settings, embedder=embedder).ask("What did the Child A review teach?")
     assert answer.kind == "review" and "Working with fathers and male carers" in answer.answer
     assert "Other partnerships also have a review called Child A (Child A (rapid review, Southvale" in answer.answer
+
+
+def _escalation_kb(tmp_path: Path, *, supersedes: bool):
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    (knowledge / "old.md").write_text(
+        "# Escalation procedure 2019\n\nHow many working days before you escalate a disagreement to your manager? "
+        "Escalate a disagreement to your manager within 10 working days.\n"
+    )
+    (knowledge / "new.md").write_text(
+        "# Escalation procedure 2023\n\nEscalate disagreements to a manager within 5 days.\n"
+    )
+    extra = ", supersedes: [old.md]" if supersedes else ""
+    (knowledge / "manifest.yaml").write_text(
+        "documents:\n  old.md: {title: Escalation procedure 2019, date: '2019', doc_type: procedure}\n"
+        f"  new.md: {{title: Escalation procedure 2023, date: '2023', doc_type: procedure{extra}}}\n"
+    )
+    settings = Settings(
+        knowledge_dir=knowledge, data_dir=tmp_path / "data", embedding_backend="hashing", _env_file=None
+    )
+    embedder = HashingEmbedder()
+    ingest_corpus(
+        settings, embedder=embedder, store=open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
+    )
+    return build_service(settings, embedder=embedder)
+
+
+@pytest.mark.parametrize("supersedes", [False, True])
+def test_a_superseding_document_answers_first(tmp_path: Path, supersedes: bool) -> None:
+    service = _escalation_kb(tmp_path, supersedes=supersedes)
+    question = "How many working days before I escalate a disagreement to my manager?"
+    hits = service.search(question, top_k=2)
+    answer = service.ask(question)
+    if supersedes:  # the replacing procedure answers first, the old one is still there behind it
+        assert [h.chunk.doc_id for h in hits] == ["new.md", "old.md"]
+        assert "within 5 days" in answer.answer and "10 working days" not in answer.answer
+    else:  # without the manifest saying so, the closer wording wins
+        assert hits[0].chunk.doc_id == "old.md"
