@@ -38,7 +38,7 @@ def eval_command(
         )
         typer.echo(f"distractor knowledge base: {ingest_report.chunks_total} chunks in {ingest_report.files} files")
         title += (
-            f" with {ingest_report.chunks_total} chunks ({ingest_report.files} files, mostly synthetic distractors)"
+            f" with {ingest_report.chunks_total} chunks ({ingest_report.files} files, {distractor_mode} distractors)"
         )
         service = build_service(settings, embedder=embedder)
     else:

