@@ -24,14 +24,25 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def api_server(env: dict[str, str], *, timeout: float = 90.0) -> Iterator[str]:
-    """Run `pka serve` in a subprocess; yield its base URL once /health answers."""
+def api_server(env: dict[str, str], *, timeout: float = 90.0, workers: int = 1) -> Iterator[str]:
+    """Run `pka serve` in a subprocess; yield its base URL once /health answers. Its log goes to a temp file."""
     port = free_port()
     full_env = {**os.environ, **env}
     # The server's log goes to a file: a pipe nobody reads fills up and blocks the server.
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pka_cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "pka_cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         cwd=ROOT,
         env=full_env,
         stdout=log,

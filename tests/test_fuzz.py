@@ -3,19 +3,14 @@ of a real `pka serve` on 127.0.0.1; no request may get a 5xx, and every error bo
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.servers import free_port, run_cli
+from tests.servers import api_server, run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,33 +28,8 @@ def api(tmp_path_factory):
     shutil.copy(ROOT / "knowledge" / "glossary.yaml", knowledge / "glossary.yaml")
     env = {"PKA_KNOWLEDGE_DIR": str(knowledge), "PKA_DATA_DIR": str(tmp / "data"), "PKA_EMBEDDING_BACKEND": "hashing"}
     assert run_cli(["ingest"], env).returncode == 0
-    # Not tests.servers.api_server: its stdout pipe is never read, and the ~1,000 access-log lines of a fuzz run
-    # would fill it and stall the server. Here the log goes to a file.
-    port = free_port()
-    with open(tmp / "server.log", "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pka_cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            assert proc.poll() is None, (tmp / "server.log").read_text()[-3000:]
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        else:
-            raise RuntimeError("server did not become healthy in time")
+    with api_server(env) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 def _operations(url: str) -> list:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +13,7 @@ from core.config import Settings
 from core.embeddings import HashingEmbedder
 from core.store import open_store
 from ingest.pipeline import ingest_corpus
-from tests.servers import ROOT, free_port, run_cli
+from tests.servers import api_server, run_cli
 from tests.test_store_contract import chroma_server
 
 
@@ -61,40 +56,6 @@ def test_ingest_and_ask_round_trip_against_a_chroma_server(server_settings: Sett
     assert other.version() == store.version() and other.count() == store.count()
 
 
-@contextlib.contextmanager
-def _serve(env: dict[str, str], workers: int, log_path: Path, *, timeout: float = 90) -> Iterator[str]:
-    port = free_port()
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pka_cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-            + ["--workers", str(workers)],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not become healthy in time")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 @pytest.mark.slow
 def test_api_with_two_workers_against_a_chroma_server(server_settings: Settings, knowledge: Path, tmp_path) -> None:
     host, port = server_settings.chroma_host, server_settings.chroma_port
@@ -108,7 +69,7 @@ def test_api_with_two_workers_against_a_chroma_server(server_settings: Settings,
     }
     result = run_cli(["ingest"], env)
     assert result.returncode == 0, result.stdout + result.stderr
-    with _serve(env, 2, tmp_path / "serve.log") as url, httpx.Client(base_url=url, timeout=30) as client:
+    with api_server(env, workers=2) as url, httpx.Client(base_url=url, timeout=30) as client:
         health = client.get("/health").json()
         chunks = health["chunks"]
         assert chunks > 0
