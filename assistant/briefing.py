@@ -11,8 +11,9 @@ from __future__ import annotations
 import io
 import re
 
+from assistant.citing import Citer
 from assistant.reviews import Review, label
-from assistant.safeguarding import Safeguarding, _Citer
+from assistant.safeguarding import Safeguarding
 from core.errors import BadInput, NotFound
 from core.types import Citation
 
@@ -41,14 +42,14 @@ def review_briefing(safeguarding: Safeguarding, review_query: str) -> tuple[str,
 
 
 def _render_review(safeguarding: Safeguarding, review: Review) -> tuple[str, list[Citation]]:
-    citer = _Citer(safeguarding._chunks)  # noqa: SLF001 - same package; the index owns the chunk map
-    chunk = safeguarding._chunks[review.chunk_id]  # noqa: SLF001
+    citer = Citer()
+    chunk = safeguarding.chunk(review.chunk_id)
     first_line = chunk.text.split("\n", 1)[0]
     lines = [f"# 7-minute briefing: {label(review)}", ""]
     lines += ["## Background", ""]
     lines.append(
         f"- {review.name} is a {review.review_type} recorded by {review.partnership or 'the partnership'}"
-        f" in “{review.title}”. {citer.cite(chunk.chunk_id, chunk.start, chunk.start + len(first_line))}"
+        f" in “{review.title}”. {citer.cite(chunk, chunk.start, chunk.start + len(first_line))}"
     )
     lines += ["", "## What happened", ""]
     context = [ln for ln in chunk.text.split("\n")[:3] if ln.strip() and not ln.lower().startswith("key learning")]
@@ -57,7 +58,7 @@ def _render_review(safeguarding: Safeguarding, review: Review) -> tuple[str, lis
         if review.name in line and len(line) > len(review.name) + 10:
             offset = chunk.text.find(line)
             lines.append(
-                f"- {line.strip()} {citer.cite(chunk.chunk_id, chunk.start + offset, chunk.start + offset + len(line))}"
+                f"- {line.strip()} {citer.cite(chunk, chunk.start + offset, chunk.start + offset + len(line))}"
             )
             described = True
     if not described:
@@ -65,7 +66,7 @@ def _render_review(safeguarding: Safeguarding, review: Review) -> tuple[str, lis
     lines += ["", "## Key learning", ""]
     if review.learning:
         for point in review.learning:
-            lines.append(f"- {point.text} {citer.cite(point.chunk_id, point.start, point.end)}")
+            lines.append(f"- {point.text} {citer.cite(safeguarding.chunk(point.chunk_id), point.start, point.end)}")
     else:
         lines.append("- The knowledge base records no learning points for this review yet.")
     lines += ["", "## What it means for practice", ""]
@@ -95,23 +96,21 @@ def theme_briefing(safeguarding: Safeguarding, theme_query: str) -> tuple[str, l
         known = ", ".join(t.id for t in safeguarding.themes)
         raise NotFound(f"No theme called {theme_query!r}. Known themes: {known}.")
     reviews = [r for r in safeguarding.reviews() if theme.id in r.themes]
-    citer = _Citer(safeguarding._chunks)  # noqa: SLF001
+    citer = Citer()
     lines = [f"# 7-minute briefing: {theme.label}", "", "## Background", ""]
     lines.append(f"- {len(reviews)} review(s) in the knowledge base have learning tagged “{theme.label}”.")
     lines += ["", "## What happened", ""]
     for r in reviews:
-        chunk = safeguarding._chunks[r.chunk_id]  # noqa: SLF001
+        chunk = safeguarding.chunk(r.chunk_id)
         first = chunk.text.split("\n", 1)[0]
-        lines.append(
-            f"- {label(r)}: {first.strip()} {citer.cite(chunk.chunk_id, chunk.start, chunk.start + len(first))}"
-        )
+        lines.append(f"- {label(r)}: {first.strip()} {citer.cite(chunk, chunk.start, chunk.start + len(first))}")
     if not reviews:
         lines.append("- No review in the knowledge base has learning on this theme.")
     lines += ["", "## Key learning", ""]
     for r in reviews:
         for p in r.learning:
             if theme.id in p.themes:
-                lines.append(f"- {r.name}: {p.text} {citer.cite(p.chunk_id, p.start, p.end)}")
+                lines.append(f"- {r.name}: {p.text} {citer.cite(safeguarding.chunk(p.chunk_id), p.start, p.end)}")
     lines += ["", "## What it means for practice", ""]
     lines.append(f"- Discuss how “{theme.label.lower()}” shows up in your own cases, using the learning above.")
     lines += ["", "## Three reflective questions", ""]

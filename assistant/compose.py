@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from assistant.citing import Citer
 from assistant.evidence import coverage
 from assistant.retrieval import place_match, places, review_names
 from core.text import sentence_spans, terms, words
@@ -452,40 +453,17 @@ def _short_source(chunk: Chunk) -> str:
 
 
 def _render(units: list[Unit], kind: str) -> Composition:
-    numbers: dict[str, int] = {}
-    citations: list[Citation] = []
+    citer = Citer()
     lines: list[str] = []
     for u in units:
         c = u.hit.chunk
-        if c.chunk_id not in numbers:
-            numbers[c.chunk_id] = len(numbers) + 1
-            citations.append(
-                Citation(
-                    n=numbers[c.chunk_id],
-                    chunk_id=c.chunk_id,
-                    document_id=c.doc_id,
-                    title=c.title,
-                    section=c.section,
-                    page=c.page,
-                    text=c.text,
-                    quote=u.text,
-                    start=u.start,
-                    end=u.end,
-                    doc_type=c.doc_type,
-                    partnership=c.partnership,
-                )
-            )
-        else:
-            i = numbers[c.chunk_id] - 1
-            old = citations[i]
-            if u.text not in old.quote:
-                citations[i] = old.model_copy(update={"quote": f"{old.quote} … {u.text}", "end": max(old.end, u.end)})
+        marker = citer.cite(c, u.start, u.end)
         body = _BULLET.sub("", u.text).strip() if u.bullet else u.text.strip()
-        marker = f"[{numbers[c.chunk_id]}]"
         if kind == "compare":
             lines.append(f"- {_short_source(c)}: {body} {marker}")
         elif u.bullet:
             lines.append(f"- {body} {marker}")
         else:
             lines.append(f"{body} {marker}")
+    citations = citer.citations
     return Composition(answer="\n".join(lines), abstained=False, citations=citations, kind=kind)

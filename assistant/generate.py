@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from assistant.citing import citation
 from assistant.compose import Composition
 from core.config import Settings
 from core.text import NUMBER_WORDS, normalise, sentence_spans, terms, words
@@ -368,20 +369,7 @@ def _citation(n: int, chunk: Chunk, sentences: list[str]) -> Citation:
             chosen.append(best)
     chosen.sort()
     quote = " … ".join(chunk.text[s - chunk.start : e - chunk.start] for s, e in chosen)
-    return Citation(
-        n=n,
-        chunk_id=chunk.chunk_id,
-        document_id=chunk.doc_id,
-        title=chunk.title,
-        section=chunk.section,
-        page=chunk.page,
-        text=chunk.text,
-        quote=quote,
-        start=chosen[0][0],
-        end=chosen[-1][1],
-        doc_type=chunk.doc_type,
-        partnership=chunk.partnership,
-    )
+    return citation(chunk, n=n, quote=quote, start=chosen[0][0], end=chosen[-1][1])
 
 
 # ---- the generator ---------------------------------------------------------------------------------------------

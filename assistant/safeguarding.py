@@ -14,12 +14,13 @@ from typing import Any
 
 import yaml
 
+from assistant.citing import Citer
 from assistant.compose import Composition
 from assistant.retrieval import Retriever, places, review_names
 from assistant.reviews import Review, Theme, build_index, label, load_themes, theme_counts
 from core.errors import BadInput
 from core.text import terms
-from core.types import Chunk, Citation
+from core.types import Chunk
 
 _THEMES_Q = re.compile(
     r"\b(?:themes?|keeps? coming up|come up (?:most|again)|recurr\w*|common (?:issues|learning|threads?)|"
@@ -143,42 +144,6 @@ class Signposting:
         return "\n".join(lines)
 
 
-# ---- citing -----------------------------------------------------------------------------------------------------
-class _Citer:
-    def __init__(self, chunk_by_id: dict[str, Chunk]) -> None:
-        self.by_id = chunk_by_id
-        self.numbers: dict[str, int] = {}
-        self.citations: list[Citation] = []
-
-    def cite(self, chunk_id: str, start: int, end: int) -> str:
-        chunk = self.by_id[chunk_id]
-        quote = chunk.text[start - chunk.start : end - chunk.start]
-        if chunk_id not in self.numbers:
-            self.numbers[chunk_id] = len(self.numbers) + 1
-            self.citations.append(
-                Citation(
-                    n=self.numbers[chunk_id],
-                    chunk_id=chunk_id,
-                    document_id=chunk.doc_id,
-                    title=chunk.title,
-                    section=chunk.section,
-                    page=chunk.page,
-                    text=chunk.text,
-                    quote=quote,
-                    start=start,
-                    end=end,
-                    doc_type=chunk.doc_type,
-                    partnership=chunk.partnership,
-                )
-            )
-        else:
-            i = self.numbers[chunk_id] - 1
-            old = self.citations[i]
-            if quote not in old.quote:
-                self.citations[i] = old.model_copy(update={"quote": f"{old.quote} … {quote}", "end": max(old.end, end)})
-        return f"[{self.numbers[chunk_id]}]"
-
-
 # ---- the service ------------------------------------------------------------------------------------------------
 class Safeguarding:
     def __init__(self, retriever: Retriever, *, themes_path: Path, signposting_path: Path) -> None:
@@ -197,6 +162,10 @@ class Safeguarding:
             self._chunks = {c.chunk_id: c for c in chunks}
             self._version = version
         return self._reviews
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        """A chunk the review index points at (reviews() must have been called)."""
+        return self._chunks[chunk_id]
 
     def theme_label(self, theme_id: str) -> str:
         return next((t.label for t in self.themes if t.id == theme_id), theme_id)
@@ -227,20 +196,20 @@ class Safeguarding:
             others = [r for r in matches if r is not home[0]]
             matches = home
         if len({r.partnership for r in matches}) > 1:
-            citer = _Citer(self._chunks)
+            citer = Citer()
             lines = [f"More than one review is called {matches[0].name}. Which one do you mean?"]
             for r in matches:
                 chunk = self._chunks[r.chunk_id]
-                lines.append(f"- {label(r)} {citer.cite(r.chunk_id, chunk.start, chunk.start + len(r.summary))}")
+                lines.append(f"- {label(r)} {citer.cite(chunk, chunk.start, chunk.start + len(r.summary))}")
             return Composition(answer="\n".join(lines), abstained=False, citations=citer.citations, kind="clarify")
         with_learning = [r for r in matches if r.learning]
         if not with_learning:
             return None
         review = with_learning[0]
-        citer = _Citer(self._chunks)
+        citer = Citer()
         lines = [f"Key learning from {label(review)}:"]
         for point in review.learning:
-            lines.append(f"- {point.text} {citer.cite(point.chunk_id, point.start, point.end)}")
+            lines.append(f"- {point.text} {citer.cite(self._chunks[point.chunk_id], point.start, point.end)}")
         if others:
             names = "; ".join(label(r) for r in others)
             lines.append(
@@ -256,7 +225,7 @@ class Safeguarding:
         tagged = [r for r in reviews if r.themes and (not kinds or r.review_type in kinds)]
         if not tagged:
             return None
-        citer = _Citer(self._chunks)
+        citer = Citer()
         if asked:
             lines: list[str] = []
             for theme in asked:
@@ -267,7 +236,7 @@ class Safeguarding:
                     f"{theme.label}: {len({r.id for r, _ in hits})} of {len(tagged)} reviews with recorded learning."
                 )
                 for r, p in hits:
-                    lines.append(f"- {label(r)}: {p.text} {citer.cite(p.chunk_id, p.start, p.end)}")
+                    lines.append(f"- {label(r)}: {p.text} {citer.cite(self._chunks[p.chunk_id], p.start, p.end)}")
             if not lines:
                 return None
             return Composition(answer="\n".join(lines), abstained=False, citations=citer.citations, kind="theme")
@@ -279,7 +248,7 @@ class Safeguarding:
             for r in tagged:
                 point = next((p for p in r.learning if theme_id in p.themes), None)
                 if point is not None:
-                    names.append(f"{r.name} {citer.cite(point.chunk_id, point.start, point.end)}")
+                    names.append(f"{r.name} {citer.cite(self._chunks[point.chunk_id], point.start, point.end)}")
             if n >= 2:
                 lines.append(f"- {self.theme_label(theme_id)} ({n} reviews): " + "; ".join(names))
             else:  # every tagged review is listed, the one-off themes on one line
