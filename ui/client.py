@@ -9,6 +9,7 @@ Every failure becomes one of two exceptions the UI knows how to show:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator
@@ -106,36 +107,30 @@ class ApiClient:
         """
         body = {"question": question, "history": list(history or []), "filters": clean_filters(filters)}
         headers = {"Accept": "text/event-stream, application/json"}
-        try:
-            with self._http.stream("POST", "/ask", params={"stream": "true"}, json=body, headers=headers) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise _error_from(response)
-                if not response.headers.get("content-type", "").startswith("text/event-stream"):
-                    response.read()
-                    try:
-                        yield "answer", response.json()
-                    except ValueError as exc:
-                        raise ApiError("The assistant sent a reply that is not JSON.", status=200) from exc
+        with (
+            self._reachable(),
+            self._http.stream("POST", "/ask", params={"stream": "true"}, json=body, headers=headers) as response,
+        ):
+            if response.status_code >= 400:
+                response.read()
+                raise _error_from(response)
+            if not response.headers.get("content-type", "").startswith("text/event-stream"):
+                response.read()
+                try:
+                    yield "answer", response.json()
+                except ValueError as exc:
+                    raise ApiError("The assistant sent a reply that is not JSON.", status=200) from exc
+                return
+            for event, data in _sse_events(response.iter_lines()):
+                if event == "error":
+                    raise ApiError(
+                        str(data.get("message") or "The assistant could not finish the answer."),
+                        status=int(data.get("status") or 500),
+                        code=str(data.get("error") or ""),
+                    )
+                yield event, data
+                if event == "answer":
                     return
-                for event, data in _sse_events(response.iter_lines()):
-                    if event == "error":
-                        raise ApiError(
-                            str(data.get("message") or "The assistant could not finish the answer."),
-                            status=int(data.get("status") or 500),
-                            code=str(data.get("error") or ""),
-                        )
-                    yield event, data
-                    if event == "answer":
-                        return
-        except httpx.TimeoutException as exc:
-            raise ApiUnavailable(
-                f"The assistant at {self.base_url} took too long to answer ({type(exc).__name__}).", self.base_url
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ApiUnavailable(
-                f"Could not reach the assistant at {self.base_url} ({type(exc).__name__}).", self.base_url
-            ) from exc
         raise ApiError("The answer stream ended before the answer arrived.", status=502, code="stream_incomplete")
 
     def search(
@@ -191,17 +186,13 @@ class ApiClient:
 
     def briefing_pdf(self, *, review: str | None = None, theme: str | None = None) -> bytes:
         body = {k: v for k, v in (("review", review), ("theme", theme)) if v}
-        try:
-            response = self._http.post("/briefing", json={**body, "format": "pdf"})
-        except httpx.TransportError as exc:
-            raise ApiUnavailable(f"Could not reach the assistant at {self.base_url}.", self.base_url) from exc
-        if response.status_code >= 400:
-            raise _error_from(response)
-        return response.content
+        return self._send("POST", "/briefing", json={**body, "format": "pdf"}).content
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    @contextlib.contextmanager
+    def _reachable(self) -> Iterator[None]:
+        """Turn transport failures into ApiUnavailable with a plain message."""
         try:
-            response = self._http.request(method, path, **kwargs)
+            yield
         except httpx.TimeoutException as exc:
             raise ApiUnavailable(
                 f"The assistant at {self.base_url} took too long to answer ({type(exc).__name__}).", self.base_url
@@ -210,8 +201,16 @@ class ApiClient:
             raise ApiUnavailable(
                 f"Could not reach the assistant at {self.base_url} ({type(exc).__name__}).", self.base_url
             ) from exc
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        with self._reachable():
+            response = self._http.request(method, path, **kwargs)
         if response.status_code >= 400:
             raise _error_from(response)
+        return response
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._send(method, path, **kwargs)
         try:
             return response.json()
         except ValueError as exc:
