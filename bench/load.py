@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +26,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import free_port, run_cli  # noqa: E402  # the helpers the tests use
+from tests.servers import api_server, run_cli  # noqa: E402  # the helpers the tests use
 
 QUESTIONS = [
     "What did the Child Q rapid review teach?",
@@ -45,40 +42,6 @@ QUESTIONS = [
     "and what did it teach?",
     "What is the policy on drones over playgrounds?",
 ]
-
-
-@contextlib.contextmanager
-def serve(env: dict[str, str], log_path: Path, *, timeout: float = 300) -> Iterator[str]:
-    """`pka serve` on 127.0.0.1 with its log in a file (a pipe nobody reads fills up and stalls the server)."""
-    port = free_port()
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pka_cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not become healthy in time")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 @dataclass
@@ -184,7 +147,7 @@ def main() -> int:
             print(result.stdout, result.stderr, file=sys.stderr)
             return 2
         print(f"ingest: {time.perf_counter() - t0:.1f}s\n{result.stdout.strip()}", file=sys.stderr)
-        with serve(env, Path(tmp) / "server.log") as url:
+        with api_server(env, timeout=300) as url:
             health = httpx.get(f"{url}/health", timeout=30).json()
             for i in range(3):  # warm up both paths once (model, index, caches)
                 httpx.post(f"{url}/ask", json=_body("/ask", i), timeout=120)
