@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 
-from tests.servers import api_server, run_cli
+from tests.servers import api_server, ingested_fixture_corpus
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory) -> str:
-    tmp = tmp_path_factory.mktemp("api")
-    import shutil
-
-    knowledge = tmp / "knowledge"
-    shutil.copytree(Path(__file__).parent / "fixtures" / "knowledge", knowledge)
-    shutil.copy(Path(__file__).resolve().parents[1] / "knowledge" / "glossary.yaml", knowledge / "glossary.yaml")
-    env = {"PKA_KNOWLEDGE_DIR": str(knowledge), "PKA_DATA_DIR": str(tmp / "data"), "PKA_EMBEDDING_BACKEND": "hashing"}
-    result = run_cli(["ingest"], env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 added" in result.stdout
+    env, output = ingested_fixture_corpus(tmp_path_factory.mktemp("api"))
+    assert "3 added" in output
     with api_server(env) as url:
         yield url
 

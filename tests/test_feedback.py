@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,7 @@ import httpx
 import pytest
 
 from assistant.feedback import FeedbackStore, to_csv, to_jsonl
-from tests.servers import api_server, run_cli
+from tests.servers import api_server, ingested_fixture_corpus, run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,11 +78,7 @@ def test_exports_and_csv_formulas_are_defused(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("feedback")
-    knowledge = tmp / "knowledge"
-    shutil.copytree(FIXTURES, knowledge)
-    shutil.copy(ROOT / "knowledge" / "glossary.yaml", knowledge / "glossary.yaml")
-    env = {"PKA_KNOWLEDGE_DIR": str(knowledge), "PKA_DATA_DIR": str(tmp / "data"), "PKA_EMBEDDING_BACKEND": "hashing"}
-    assert run_cli(["ingest"], env).returncode == 0
+    env, _ = ingested_fixture_corpus(tmp)
     with api_server(env) as url:
         yield url, env, tmp / "data"
 

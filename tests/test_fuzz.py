@@ -3,14 +3,13 @@ of a real `pka serve` on 127.0.0.1; no request may get a 5xx, and every error bo
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.servers import api_server, run_cli
+from tests.servers import api_server, ingested_fixture_corpus
 
 FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,12 +21,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("fuzz")
-    knowledge = tmp / "knowledge"
-    shutil.copytree(FIXTURES, knowledge)
-    shutil.copy(ROOT / "knowledge" / "glossary.yaml", knowledge / "glossary.yaml")
-    env = {"PKA_KNOWLEDGE_DIR": str(knowledge), "PKA_DATA_DIR": str(tmp / "data"), "PKA_EMBEDDING_BACKEND": "hashing"}
-    assert run_cli(["ingest"], env).returncode == 0
+    env, _ = ingested_fixture_corpus(tmp_path_factory.mktemp("fuzz"))
     with api_server(env) as url:
         yield url
 

@@ -32,7 +32,7 @@ from assistant.generate import (
 from core.config import Settings
 from core.types import Chunk, SearchHit
 from tests.llm_server import FakeLLM, fake_llm_server
-from tests.servers import api_server, free_port, run_cli
+from tests.servers import api_server, free_port, ingested_fixture_corpus, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"
@@ -230,13 +230,7 @@ PLANTED = (
 
 
 def _corpus(tmp: Path) -> dict[str, str]:
-    knowledge = tmp / "knowledge"
-    shutil.copytree(FIXTURES, knowledge)
-    shutil.copy(ROOT / "knowledge" / "glossary.yaml", knowledge / "glossary.yaml")
-    (knowledge / "notice.md").write_text(PLANTED, encoding="utf-8")
-    env = {"PKA_KNOWLEDGE_DIR": str(knowledge), "PKA_DATA_DIR": str(tmp / "data"), "PKA_EMBEDDING_BACKEND": "hashing"}
-    result = run_cli(["ingest"], env)
-    assert result.returncode == 0, result.stdout + result.stderr
+    env, _ = ingested_fixture_corpus(tmp, {"notice.md": PLANTED})
     return env
 
 

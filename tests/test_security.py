@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.client
 import logging
 import os
-import shutil
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,7 +21,7 @@ from starlette.testclient import TestClient
 from assistant.api.app import create_app
 from assistant.security import check_access, key_matches, parse_keys, presented_key, redact
 from core.config import Settings
-from tests.servers import api_server, run_cli
+from tests.servers import api_server, ingested_fixture_corpus
 
 FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,12 +97,7 @@ def test_keys_and_access_rules() -> None:
 
 
 def _corpus(tmp: Path) -> dict[str, str]:
-    knowledge = tmp / "knowledge"
-    shutil.copytree(FIXTURES, knowledge)
-    shutil.copy(ROOT / "knowledge" / "glossary.yaml", knowledge / "glossary.yaml")
-    env = {"PKA_KNOWLEDGE_DIR": str(knowledge), "PKA_DATA_DIR": str(tmp / "data"), "PKA_EMBEDDING_BACKEND": "hashing"}
-    result = run_cli(["ingest"], env)
-    assert result.returncode == 0, result.stdout + result.stderr
+    env, _ = ingested_fixture_corpus(tmp)
     return env
 
 
