@@ -236,7 +236,10 @@ class Retriever:
         return nxt if nxt.doc_id == chunk.doc_id else None
 
     def chunk_by_id(self, chunk_id: str) -> Chunk | None:
-        return next((c for c in self.chunks if c.chunk_id == chunk_id), None)
+        chunks = self.chunks  # builds the index if needed
+        assert self._index is not None  # for mypy: the line above sets it
+        pos = self._index.position.get(chunk_id)
+        return chunks[pos] if pos is not None else None
 
     # ---- search ----------------------------------------------------------------------------------------------
     def search(self, query: str, *, top_k: int = 5, filters: Filters | None = None) -> list[SearchHit]:

@@ -116,7 +116,7 @@ class AssistantService:
         if result.abstained or not result.citations:
             return ""
         notes = []
-        years = {c.document_id: self._doc_year(c.document_id) for c in result.citations}
+        years = {c.document_id: self._year_of(c.chunk_id) for c in result.citations}
         stale = self.settings.stale_after_years
         this_year = datetime.date.today().year
         old = sorted({y for y in years.values() if y is not None and stale and this_year - y > stale})
@@ -130,8 +130,8 @@ class AssistantService:
             notes.append(f"Note: “{term.term}” ({term.expansion}) has been replaced by {term.replaced_by}.")
         return "\n\n" + "\n".join(notes) if notes else ""
 
-    def _doc_year(self, doc_id: str) -> int | None:
-        chunk = next((c for c in self.retriever.chunks if c.doc_id == doc_id), None)
+    def _year_of(self, chunk_id: str) -> int | None:
+        chunk = self.retriever.chunk_by_id(chunk_id)
         return chunk.year if chunk is not None else None
 
     def documents(self) -> list[DocumentRecord]:
