@@ -62,11 +62,6 @@ def review_names(text: str) -> set[str]:
 _PARENT_PLACES = {"east sussex": "sussex", "west sussex": "sussex", "brighton": "sussex"}
 
 
-def _learnt_places(chunks: list[Chunk]) -> list[set[str]]:
-    learn_places({c.partnership for c in chunks if c.partnership})
-    return [places(f"{c.title} {c.partnership}") for c in chunks]
-
-
 def place_match(wanted: set[str], have: set[str]) -> bool:
     """Whether a document about `have` places is about any `wanted` place; 'Sussex' covers East and West Sussex."""
     return bool(wanted & (have | {_PARENT_PLACES[p] for p in have if p in _PARENT_PLACES}))
@@ -103,24 +98,81 @@ def places(text: str) -> set[str]:
 class _Index:
     version: str
     chunks: list[Chunk]
-    embeddings: np.ndarray
+    embeddings: np.ndarray  # empty past the exact-search size: the store's ANN index answers then
     bm25: bm25s.BM25 | None
-    haystacks: list[str]  # lower-cased context + text, for exact-term boosts
-    reviews: list[set[str]]
-    chunk_places: list[set[str]]
     df: dict[str, int]
     position: dict[str, int]
     # Chunks grouped by the fields filters look at (doc_type, partnership, year): a filter is evaluated once per
     # group, not once per chunk, so a filtered search costs about what an unfiltered one does.
-    groups: np.ndarray | None = None  # group number of each chunk
-    group_heads: list[Chunk] | None = None  # one chunk of each group
+    groups: np.ndarray  # group number of each chunk
+    group_heads: list[Chunk]  # one chunk of each group
+    # Identifiers people type, as postings built once: name or number -> positions of the chunks that carry it.
+    review_postings: dict[str, np.ndarray]
+    number_postings: dict[str, np.ndarray]
+    # Places come from a document's title and partnership: chunks are grouped by those, places kept per group.
+    place_groups: np.ndarray
+    group_places: list[set[str]]
 
     def filter_mask(self, filters: Filters) -> np.ndarray:
         """The chunks `filters` accepts, as a boolean mask: the same answer as Filters.accepts on each chunk."""
-        if self.groups is None or self.group_heads is None:
-            self.groups, self.group_heads = _filter_groups(self.chunks)
         accepted = np.array([filters.accepts(c) for c in self.group_heads] + [False], dtype=bool)
         return accepted[self.groups]
+
+
+# A minute or section number in a chunk: "5.2" in "5.2 Budget" or "item 5.2." but not in "15.2", "5.23" or "1.5.2".
+_NUMBER_IN_TEXT = re.compile(r"(?<![\d.])(\d{1,3}\.\d{1,2})(?!\d)")
+
+
+def _abbreviation_terms(query: str) -> list[list[str]]:
+    """The index terms of each abbreviation in a query, singular and plural: [["gp", "gps"], ["mash"]]."""
+    out: dict[tuple[str, ...], None] = {}
+    for a in {a.lower().rstrip("s") for a in _ABBREV.findall(query) if len(a) >= 2}:
+        forms = [t[0] for t in (terms(a), terms(f"{a}s")) if len(t) == 1]
+        if forms:
+            out[tuple(dict.fromkeys(forms))] = None
+    return [list(f) for f in out]
+
+
+def _postings(keys_per_chunk: list[set[str]]) -> dict[str, np.ndarray]:
+    found: dict[str, list[int]] = {}
+    for i, keys in enumerate(keys_per_chunk):
+        for key in keys:
+            found.setdefault(key, []).append(i)
+    return {k: np.asarray(v, dtype=np.int32) for k, v in found.items()}
+
+
+def _build_index(version: str, chunks: list[Chunk], embeddings: np.ndarray, bm25, df) -> _Index:  # noqa: ANN001
+    reviews: list[set[str]] = []
+    numbers: list[set[str]] = []
+    for c in chunks:
+        reviews.append(review_names(c.text) | review_names(c.context))
+        numbers.append(set(_NUMBER_IN_TEXT.findall(f"{c.context}\n{c.text}")))
+    learn_places({c.partnership for c in chunks if c.partnership})
+    place_codes: dict[tuple[str, str], int] = {}
+    group_places: list[set[str]] = []
+    place_groups = np.empty(len(chunks), dtype=np.int32)
+    for i, c in enumerate(chunks):
+        key = (c.title, c.partnership)
+        g = place_codes.get(key)
+        if g is None:
+            g = place_codes[key] = len(group_places)
+            group_places.append(places(f"{c.title} {c.partnership}"))
+        place_groups[i] = g
+    groups, heads = _filter_groups(chunks)
+    return _Index(
+        version=version,
+        chunks=chunks,
+        embeddings=embeddings,
+        bm25=bm25,
+        df=df,
+        position={c.chunk_id: i for i, c in enumerate(chunks)},
+        groups=groups,
+        group_heads=heads,
+        review_postings=_postings(reviews),
+        number_postings=_postings(numbers),
+        place_groups=place_groups,
+        group_places=group_places,
+    )
 
 
 class Retriever:
@@ -169,8 +221,8 @@ class Retriever:
         with self._lock:
             if not force and self._index is not None and self._index.version == version:
                 return False  # another request rebuilt it while this one waited
-            loaded = self.store.load_all()
-            haystacks = [f"{c.context}\n{c.text}" for c in loaded.chunks]
+            # Past the exact-search size the store's ANN index answers dense queries: the vectors stay on disk.
+            loaded = self.store.load_all(embeddings=self.store.count() <= self.dense_exact_max)
             bm25 = None
             df: dict[str, int] = {}
             if loaded.chunks:
@@ -180,25 +232,15 @@ class Retriever:
                 if got is not None:
                     bm25, df = got
                 else:
-                    tokenised = [terms(h) or ["_"] for h in haystacks]
+                    tokenised = [terms(f"{c.context}\n{c.text}") or ["_"] for c in loaded.chunks]
                     for toks in tokenised:
                         for t in set(toks):
                             df[t] = df.get(t, 0) + 1
                     bm25 = bm25s.BM25()
                     bm25.index(tokenised, show_progress=False)
+                    del tokenised
                     cache.save(bm25, df)
-            self._index = _Index(
-                version=version,
-                chunks=loaded.chunks,
-                embeddings=loaded.embeddings,
-                bm25=bm25,
-                haystacks=[h.lower() for h in haystacks],
-                reviews=[review_names(c.text) | review_names(c.context) for c in loaded.chunks],
-                chunk_places=_learnt_places(loaded.chunks),
-                df=df,
-                position={c.chunk_id: i for i, c in enumerate(loaded.chunks)},
-            )
-            self._index.groups, self._index.group_heads = _filter_groups(loaded.chunks)
+            self._index = _build_index(version, loaded.chunks, loaded.embeddings, bm25, df)
             log.info("retrieval index built: %d chunks", len(loaded.chunks))
         return True
 
@@ -270,7 +312,7 @@ class Retriever:
             fused = a * _norm(dense, mask) + (1 - a) * _norm(sparse, mask) + 0.2 * boosts
         fused[~mask] = -np.inf
         k = min(top_k, int(mask.sum()))
-        order = np.argsort(-fused, kind="stable")[: max(k, self.rerank_depth)]
+        order = _top(fused, max(k, self.rerank_depth))
         if self.rerank_weight and len(order) > 1:
             fused = fused.copy()
             alts = self.glossary.alternatives(query)
@@ -290,7 +332,7 @@ class Retriever:
     def _dense_scores(self, text: str, index: _Index) -> np.ndarray:
         vector = self.embedder.embed_query(text)
         n = len(index.chunks)
-        if n <= self.dense_exact_max or index.embeddings.shape[0] != n:
+        if n <= self.dense_exact_max and index.embeddings.shape[0] == n:
             return index.embeddings @ vector
         # Past the exact-search size, ask the store's ANN index for a generous candidate set.
         scores = np.full(n, -1.0, dtype=np.float32)
@@ -301,36 +343,32 @@ class Retriever:
         return scores
 
     def _boosts(self, query: str, index: _Index) -> np.ndarray:
-        """Exact identifiers in the query lift the chunks that carry them."""
+        """Exact identifiers in the query lift the chunks that carry them. Every lookup goes through postings or
+        groups built with the index, so no per-chunk Python runs per query."""
         n = len(index.chunks)
         boost = np.zeros(n, dtype=np.float32)
         unit = 1.0  # one exact identifier match
-        wanted_reviews = review_names(query)
-        if wanted_reviews:
-            for i, have in enumerate(index.reviews):
-                if wanted_reviews & have:
-                    boost[i] += 1.5 * unit
-        for number in _MINUTE_NO.findall(query):
-            for i, hay in enumerate(index.haystacks):
-                if re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", hay):
-                    boost[i] += unit
-        abbrevs = {a.lower().rstrip("s") for a in _ABBREV.findall(query) if len(a) >= 2}
-        for abbrev in abbrevs:
-            pattern = re.compile(rf"(?<![\w&]){re.escape(abbrev)}s?(?![\w&])")
-            for i, hay in enumerate(index.haystacks):
-                if pattern.search(hay):
-                    boost[i] += 0.3 * unit
+        named = [index.review_postings[r] for r in review_names(query) if r in index.review_postings]
+        if named:
+            boost[np.unique(np.concatenate(named))] += 1.5 * unit  # naming several wanted reviews counts once
+        for number in dict.fromkeys(_MINUTE_NO.findall(query)):
+            hit = index.number_postings.get(number)
+            if hit is not None:
+                boost[hit] += unit
+        if index.bm25 is not None:
+            # An abbreviation counts where it, or its plural, is one of the chunk's index terms ("GP", "GPs").
+            for forms in _abbreviation_terms(query):
+                boost[np.asarray(index.bm25.get_scores(forms)) > 0] += 0.3 * unit
         wanted_places = places(query)
         if wanted_places:
-            for i, have in enumerate(index.chunk_places):
-                if place_match(wanted_places, have):
-                    boost[i] += 0.8 * unit
-                elif have:
-                    boost[i] -= 0.8 * unit
+            per_group = np.array(
+                [0.8 if place_match(wanted_places, have) else -0.8 if have else 0.0 for have in index.group_places],
+                dtype=np.float32,
+            )
+            boost += per_group[index.place_groups] * unit
         elif self.home_partnership:
-            for i, chunk in enumerate(index.chunks):
-                if self.is_home(chunk):
-                    boost[i] += 0.5 * unit
+            home = np.array([self.is_home(c) for c in index.group_heads] + [False], dtype=bool)
+            boost[home[index.groups]] += 0.5 * unit
         return boost
 
     def successors(self) -> dict[str, set[str]]:
@@ -369,6 +407,20 @@ class Retriever:
 
     def is_home_partnership(self, partnership: str) -> bool:
         return bool(self.home_partnership) and partnership.strip().lower() == self.home_partnership
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k highest scores, best first; ties keep position order (as a stable sort would)."""
+    if k >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    cut = -np.partition(-scores, k - 1)[k - 1]
+    if cut == -np.inf:  # fewer than k allowed chunks: all of them, then excluded ones in position order
+        finite = np.flatnonzero(scores > -np.inf)
+        rest = np.flatnonzero(scores == -np.inf)[: k - len(finite)]
+        return np.concatenate([finite[np.argsort(-scores[finite], kind="stable")], rest])
+    # everything tied with the k-th score competes by position, as in a stable full sort
+    pool = np.flatnonzero(scores >= cut)
+    return pool[np.argsort(-scores[pool], kind="stable")][:k]
 
 
 def _norm(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -272,17 +272,20 @@ class ChunkStore:
     def count(self) -> int:
         return int(self._chunks.count())
 
-    def load_all(self) -> StoredChunks:
-        """Every committed chunk with its embedding, in a stable order."""
+    def load_all(self, *, embeddings: bool = True) -> StoredChunks:
+        """Every committed chunk in a stable order, with its embedding (or, with embeddings=False, an empty
+        matrix: readers that search through the store's ANN index need not hold the vectors)."""
         committed = {d: r.version for d, r in self.document_records().items()}
         chunks: list[Chunk] = []
         vectors: list[np.ndarray] = []
-        for ids, docs, metas, embs in self._page(self._chunks, include=["documents", "metadatas", "embeddings"]):
+        include = ["documents", "metadatas", "embeddings"] if embeddings else ["documents", "metadatas"]
+        for ids, docs, metas, embs in self._page(self._chunks, include=include):
             for cid, text, meta, emb in zip(ids, docs, metas, embs, strict=True):
                 if committed.get(str(meta.get("doc_id"))) != meta.get("doc_hash"):
                     continue
                 chunks.append(record_to_chunk(cid, text, meta))
-                vectors.append(np.asarray(emb, dtype=np.float32))
+                if embeddings:
+                    vectors.append(np.asarray(emb, dtype=np.float32))
         order = sorted(range(len(chunks)), key=lambda i: (chunks[i].doc_id, chunks[i].ordinal))
         chunks = [chunks[i] for i in order]
         matrix = np.stack([vectors[i] for i in order]) if vectors else np.zeros((0, self.dim), np.float32)

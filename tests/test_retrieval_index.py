@@ -1,0 +1,143 @@
+"""The retrieval index's precomputed lookups give the same boosts as scanning every chunk's text would, and the
+index past the exact-search size keeps no vectors in memory."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.retrieval import (
+    _ABBREV,
+    _MINUTE_NO,
+    Retriever,
+    _top,
+    place_match,
+    places,
+    review_names,
+)
+from core.config import Settings
+from core.embeddings import HashingEmbedder
+from core.glossary import Glossary
+from core.store import open_store
+from core.text import terms
+from ingest.pipeline import ingest_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+
+QUERIES = [
+    "What did the Child Q review teach?",
+    "child z and Child Q: what links them?",
+    "What was agreed at item 5.2 and 5.2 again?",
+    "Minute 3.1 of the board",
+    "What does the MASH do, and the LSCB?",
+    "What is the role of A&E staff and GPs?",
+    "Surrey's independent scrutineer",
+    "Compare East Sussex and Rotherham on home education",
+    "Who chairs the partnership?",
+    "thematic review of neglect",
+    "What is CDOP and what is MACE?",
+]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, HashingEmbedder]:
+    tmp = tmp_path_factory.mktemp("seeds")
+    settings = Settings(
+        knowledge_dir=ROOT / "knowledge",
+        data_dir=tmp / "data",
+        embedding_backend="hashing",
+        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings init kwarg
+    )
+    embedder = HashingEmbedder()
+    store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
+    assert ingest_corpus(settings, embedder=embedder, store=store).ok
+    return settings, embedder
+
+
+def _retriever(settings: Settings, embedder: HashingEmbedder, **kw: object) -> Retriever:
+    store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
+    return Retriever(
+        store=store,
+        embedder=embedder,
+        glossary=Glossary.load(settings.knowledge_dir / "glossary.yaml"),
+        home_partnership="East Sussex Safeguarding Children Partnership",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _scanned_boosts(retriever: Retriever, query: str) -> np.ndarray:
+    """The boosts by reading every chunk's text, as the index replaced."""
+    chunks = retriever.chunks
+    boost = np.zeros(len(chunks), dtype=np.float32)
+    wanted_reviews = review_names(query)
+    wanted_places = places(query)
+    abbrevs = {a.lower().rstrip("s") for a in _ABBREV.findall(query) if len(a) >= 2 and terms(a)}  # no stopwords
+    for i, c in enumerate(chunks):
+        hay = f"{c.context}\n{c.text}"
+        if wanted_reviews & (review_names(c.text) | review_names(c.context)):
+            boost[i] += 1.5
+        for number in set(_MINUTE_NO.findall(query)):
+            if re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", hay):
+                boost[i] += 1.0
+        for abbrev in abbrevs:  # the abbreviation or its plural as a whole word
+            if re.search(rf"(?<![\w&']){re.escape(abbrev)}s?(?![\w&'])", hay.lower()):
+                boost[i] += 0.3
+        have = places(f"{c.title} {c.partnership}")
+        if wanted_places:
+            boost[i] += 0.8 if place_match(wanted_places, have) else -0.8 if have else 0.0
+        elif retriever.is_home(c):
+            boost[i] += 0.5
+    return boost
+
+
+def test_boosts_from_the_index_equal_boosts_from_scanning_every_chunk(seeded) -> None:
+    retriever = _retriever(*seeded)
+    retriever.refresh()
+    index = retriever._index
+    assert index is not None
+    lifted = 0
+    for query in QUERIES:
+        got = retriever._boosts(query, index)
+        want = _scanned_boosts(retriever, query)
+        assert np.allclose(got, want), query
+        lifted += int((got > 0.5).sum())
+    assert lifted > 0  # the queries do name reviews, numbers and places the seeds carry
+    assert index.number_postings and index.review_postings
+
+
+def test_number_postings_ignore_longer_numbers(seeded) -> None:
+    retriever = _retriever(*seeded)
+    retriever.refresh()
+    index = retriever._index
+    assert index is not None
+    for number, positions in index.number_postings.items():
+        for i in positions[:20]:
+            c = index.chunks[int(i)]
+            assert re.search(rf"(?<![\d.]){re.escape(number)}(?!\d)", f"{c.context}\n{c.text}")
+
+
+def test_past_the_exact_size_the_index_holds_no_vectors_and_still_finds(seeded) -> None:
+    exact = _retriever(*seeded)
+    ann = _retriever(*seeded, dense_exact_max=10)
+    ann.refresh()
+    assert ann._index is not None and ann._index.embeddings.shape[0] == 0
+    exact.refresh()
+    assert exact._index is not None and exact._index.embeddings.shape[0] == len(exact.chunks)
+    question = "What did the Child Q review teach?"
+    top_exact = [h.chunk.chunk_id for h in exact.search(question, top_k=5)]
+    top_ann = [h.chunk.chunk_id for h in ann.search(question, top_k=5)]
+    assert top_ann and top_ann[0] == top_exact[0]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_top_equals_a_stable_full_sort(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 200))
+    scores = rng.integers(0, 6, n).astype(np.float32)  # many ties
+    scores[rng.random(n) < 0.3] = -np.inf  # filtered out
+    k = int(rng.integers(1, n + 5))
+    want = np.argsort(-scores, kind="stable")[:k]
+    assert list(_top(scores, k)) == list(want)
