@@ -79,6 +79,8 @@ def bench(
     hashing: bool = typer.Option(False, "--hashing", help="Use the hashing embedder (quick, not realistic)."),
     rounds: int = typer.Option(5, "--rounds", min=1, help="query: passes over the question list."),
     out: Path | None = typer.Option(None, "--out", help="Also append the Markdown table to this file."),
+    workdir: Path | None = typer.Option(None, "--workdir", help="query: keep the filled store in this folder."),
+    reuse: bool = typer.Option(False, "--reuse", help="query: reuse a store --workdir holds at this size."),
 ) -> None:
     """Benchmark ingest or query at a given size on a synthetic corpus (see bench/perf.py)."""
     if what not in ("ingest", "query"):
@@ -91,7 +93,7 @@ def bench(
     if what == "ingest":
         md = bench_ingest(chunks, hashing=hashing).markdown()
     else:
-        md = bench_query(chunks, hashing=hashing, rounds=rounds).markdown()
+        md = bench_query(chunks, hashing=hashing, rounds=rounds, workdir=workdir, reuse=reuse).markdown()
     typer.echo(md)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

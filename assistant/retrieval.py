@@ -187,6 +187,7 @@ class Retriever:
         embedder: Embedder,
         glossary: Glossary,
         dense_exact_max: int = 30_000,
+        dense_candidates: int = 500,
         fusion: str = "weighted",
         dense_weight: float = 0.35,
         rerank_depth: int = 30,
@@ -197,6 +198,7 @@ class Retriever:
         self.embedder = embedder
         self.glossary = glossary
         self.dense_exact_max = dense_exact_max
+        self.dense_candidates = dense_candidates
         self.fusion = fusion
         self.dense_weight = dense_weight
         self.rerank_depth = rerank_depth
@@ -221,27 +223,33 @@ class Retriever:
         with self._lock:
             if not force and self._index is not None and self._index.version == version:
                 return False  # another request rebuilt it while this one waited
-            # Past the exact-search size the store's ANN index answers dense queries: the vectors stay on disk.
-            loaded = self.store.load_all(embeddings=self.store.count() <= self.dense_exact_max)
+            cache = _IndexCache(getattr(self.store, "cache_dir", None), version)
+            # With a usable cache the vectors come from its file; without one they come with the chunks.
+            loaded = self.store.load_all(embeddings=not cache.complete())
+            chunks = loaded.chunks
+            vectors: np.ndarray = loaded.embeddings
             bm25 = None
             df: dict[str, int] = {}
-            if loaded.chunks:
-                ids_key = hashlib.blake2b("\n".join(c.chunk_id for c in loaded.chunks).encode(), digest_size=16)
-                cache = _Bm25Cache(getattr(self.store, "cache_dir", None), version, ids_key.hexdigest())
-                got = cache.load()
+            if chunks:
+                ids = [c.chunk_id for c in chunks]
+                ids_key = hashlib.blake2b("\n".join(ids).encode(), digest_size=16).hexdigest()
+                got = cache.load(ids_key)
                 if got is not None:
-                    bm25, df = got
+                    bm25, df, vectors = got
                 else:
-                    tokenised = [terms(f"{c.context}\n{c.text}") or ["_"] for c in loaded.chunks]
+                    if vectors.shape[0] != len(chunks):  # the cache was there but not for these chunks
+                        vectors = self.store.embeddings_of(ids)
+                    tokenised = [terms(f"{c.context}\n{c.text}") or ["_"] for c in chunks]
                     for toks in tokenised:
                         for t in set(toks):
                             df[t] = df.get(t, 0) + 1
                     bm25 = bm25s.BM25()
                     bm25.index(tokenised, show_progress=False)
                     del tokenised
-                    cache.save(bm25, df)
-            self._index = _build_index(version, loaded.chunks, loaded.embeddings, bm25, df)
-            log.info("retrieval index built: %d chunks", len(loaded.chunks))
+                    vectors = cache.save(bm25, df, vectors, ids_key)
+            del loaded
+            self._index = _build_index(version, chunks, vectors, bm25, df)
+            log.info("retrieval index built: %d chunks", len(chunks))
         return True
 
     @property
@@ -293,12 +301,13 @@ class Retriever:
         if n == 0 or index.bm25 is None:
             raise EmptyKnowledgeBase()
         mask = np.ones(n, dtype=bool)
-        if filters is not None and not filters.is_empty():
+        filtered = filters is not None and not filters.is_empty()
+        if filters is not None and filtered:
             mask = index.filter_mask(filters)
             if not mask.any():
                 return []
         expansion = self.glossary.expand(query)
-        dense = self._dense_scores(f"{query} {expansion}".strip(), index)
+        dense = self._dense_scores(f"{query} {expansion}".strip(), index, mask if filtered else None)
         q_terms = terms(query)
         x_terms = [t for t in terms(expansion) if t not in q_terms]
         sparse = np.asarray(index.bm25.get_scores(q_terms), dtype=np.float32) if q_terms else np.zeros(n, np.float32)
@@ -329,14 +338,24 @@ class Retriever:
             for r, i in enumerate(order)
         ]
 
-    def _dense_scores(self, text: str, index: _Index) -> np.ndarray:
+    def _dense_scores(self, text: str, index: _Index, mask: np.ndarray | None = None) -> np.ndarray:
+        """Cosine similarity of the query to the chunks the mask allows (-1 where not scored). Exact when at most
+        dense_exact_max chunks are allowed (a selective filter on a large corpus included); past that, the store's
+        ANN index gives a generous candidate set."""
         vector = self.embedder.embed_query(text)
         n = len(index.chunks)
-        if n <= self.dense_exact_max and index.embeddings.shape[0] == n:
-            return index.embeddings @ vector
-        # Past the exact-search size, ask the store's ANN index for a generous candidate set.
+        have_vectors = index.embeddings.shape[0] == n
+        if mask is None:
+            if have_vectors and n <= self.dense_exact_max:
+                return np.asarray(index.embeddings @ vector, dtype=np.float32)
+        else:
+            allowed = np.flatnonzero(mask)
+            if have_vectors and len(allowed) <= self.dense_exact_max:
+                scores = np.full(n, -1.0, dtype=np.float32)
+                scores[allowed] = index.embeddings[allowed] @ vector
+                return scores
         scores = np.full(n, -1.0, dtype=np.float32)
-        for cid, sim in self.store.query(vector, 500):
+        for cid, sim in self.store.query(vector, self.dense_candidates):
             i = index.position.get(cid)
             if i is not None:
                 scores[i] = sim
@@ -455,49 +474,58 @@ def _filter_groups(chunks: list[Chunk]) -> tuple[np.ndarray, list[Chunk]]:
     return groups, heads
 
 
-class _Bm25Cache:
-    """The BM25 index and document frequencies on disk, in a folder named by the store version. The ordered chunk
-    ids' fingerprint is checked on load, so an index built while the store changed under it is never reused."""
+class _IndexCache:
+    """What the retriever derives from a committed store state, on disk in a folder named by the store version: the
+    BM25 index, document frequencies and the chunk vectors (memory-mapped, so API workers share one copy in the
+    page cache). The ordered chunk ids' fingerprint is checked on load, so an index built while the store changed
+    under it is never reused."""
 
     keep = 2  # newest folders kept; older ones are deleted
 
-    def __init__(self, root: Path | None, version: str, ids_key: str) -> None:
+    def __init__(self, root: Path | None, version: str) -> None:
         self.root = root
-        self.ids_key = ids_key
         safe = re.sub(r"[^A-Za-z0-9_-]", "_", version)[:64]
-        self.path = root / f"bm25-{safe}" if root is not None else None
+        self.path = root / f"index-{safe}" if root is not None else None
 
-    def load(self) -> tuple[bm25s.BM25, dict[str, int]] | None:
-        if self.path is None or not (self.path / "ids.key").exists():
+    def complete(self) -> bool:
+        return self.path is not None and (self.path / "ids.key").exists()
+
+    def load(self, ids_key: str) -> tuple[bm25s.BM25, dict[str, int], np.ndarray] | None:
+        if self.path is None or not self.complete():
             return None
         try:
-            if (self.path / "ids.key").read_text() != self.ids_key:
+            if (self.path / "ids.key").read_text() != ids_key:
                 return None
             bm25 = bm25s.BM25.load(str(self.path), show_progress=False, verbosity=0)
             df = json.loads((self.path / "df.json").read_text())
+            vectors = np.load(self.path / "vectors.npy", mmap_mode="r")
         except Exception as exc:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
-            log.warning("BM25 cache at %s not usable (%s); rebuilding", self.path, exc)
+            log.warning("index cache at %s not usable (%s); rebuilding", self.path, exc)
             return None
-        log.info("BM25 index loaded from %s", self.path)
-        return bm25, {str(k): int(v) for k, v in df.items()}
+        log.info("retrieval index loaded from %s", self.path)
+        return bm25, {str(k): int(v) for k, v in df.items()}, vectors
 
-    def save(self, bm25: bm25s.BM25, df: dict[str, int]) -> None:
+    def save(self, bm25: bm25s.BM25, df: dict[str, int], vectors: np.ndarray, ids_key: str) -> np.ndarray:
+        """Write the folder; return the vectors memory-mapped from it (or as given, when it cannot be written)."""
         if self.path is None or self.root is None:
-            return
+            return vectors
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=".bm25-", dir=self.root))
+            tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=self.root))
             bm25.save(str(tmp), show_progress=False)
             (tmp / "df.json").write_text(json.dumps(df))
-            (tmp / "ids.key").write_text(self.ids_key)  # written last: its presence means the folder is complete
+            np.save(tmp / "vectors.npy", np.asarray(vectors, dtype=np.float32))
+            (tmp / "ids.key").write_text(ids_key)  # written last: its presence means the folder is complete
             if self.path.exists():
                 shutil.rmtree(self.path, ignore_errors=True)
             os.replace(tmp, self.path)
-            folders = sorted(self.root.glob("bm25-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+            folders = sorted(self.root.glob("index-*"), key=lambda p: p.stat().st_mtime, reverse=True)
             for old in folders[self.keep :]:
                 shutil.rmtree(old, ignore_errors=True)
-            for tmp_left in self.root.glob(".bm25-*"):
-                if time.time() - tmp_left.stat().st_mtime > 3600:
-                    shutil.rmtree(tmp_left, ignore_errors=True)
+            for left in [*self.root.glob(".index-*"), *self.root.glob("bm25-*"), *self.root.glob(".bm25-*")]:
+                if left.name.startswith("bm25-") or time.time() - left.stat().st_mtime > 3600:
+                    shutil.rmtree(left, ignore_errors=True)  # an older layout's folders, or a crashed write's
+            return np.load(self.path / "vectors.npy", mmap_mode="r")
         except OSError as exc:  # a read-only or full disk costs a rebuild next start, nothing more
-            log.warning("could not save the BM25 index under %s: %s", self.root, exc)
+            log.warning("could not save the retrieval index under %s: %s", self.root, exc)
+            return vectors

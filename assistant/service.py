@@ -165,6 +165,7 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None) -> As
         embedder=embedder,
         glossary=glossary,
         dense_exact_max=settings.dense_exact_max,
+        dense_candidates=settings.dense_candidates,
         fusion=settings.fusion,
         dense_weight=settings.dense_weight,
         rerank_depth=settings.rerank_depth,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import math
 import os
 import platform
@@ -265,11 +266,14 @@ def bench_ingest(n_chunks: int, *, hashing: bool = False, workdir: Path | None =
 
 
 @contextlib.contextmanager
-def _workdir(workdir: Path | None) -> Iterator[Path]:
+def _workdir(workdir: Path | None, *, keep: bool = False) -> Iterator[Path]:
     if workdir is not None:
-        if workdir.exists():
+        if workdir.exists() and not keep:
+            from core.store import forget_clients
+
+            forget_clients()  # this process may hold the old store open
             shutil.rmtree(workdir)
-        workdir.mkdir(parents=True)
+        workdir.mkdir(parents=True, exist_ok=True)
         yield workdir
         return
     with tempfile.TemporaryDirectory(prefix="pka-bench-") as tmp:
@@ -335,6 +339,24 @@ def exact_tenth(truth: np.ndarray, queries: np.ndarray) -> np.ndarray:
         sims = truth @ queries[lo : lo + 32].T  # (n, block)
         out[lo : lo + 32] = -np.partition(-sims, 9, axis=0)[9]
     return out
+
+
+def _keep(wd: Path, filled: Filled, n_chunks: int) -> None:
+    np.save(wd / "bench-vectors.npy", filled.vectors)
+    (wd / "bench-ids.txt").write_text("\n".join(filled.ids), encoding="utf-8")
+    marker = {"chunks": n_chunks, "docs": filled.docs, "seconds": filled.seconds}
+    (wd / "bench-filled.json").write_text(json.dumps(marker), encoding="utf-8")  # last: the folder is complete
+
+
+def _reused(wd: Path, n_chunks: int) -> Filled | None:
+    marker = wd / "bench-filled.json"
+    if not marker.exists():
+        return None
+    meta = json.loads(marker.read_text(encoding="utf-8"))
+    if meta.get("chunks") != n_chunks:
+        return None
+    ids = (wd / "bench-ids.txt").read_text(encoding="utf-8").split("\n")
+    return Filled(int(meta["docs"]), float(meta["seconds"]), ids, np.load(wd / "bench-vectors.npy", mmap_mode="r"))
 
 
 def recall_at_10(
@@ -424,14 +446,18 @@ def bench_query(
     workdir: Path | None = None,
     ef_values: tuple[int, ...] = (32, 64, 128, 256),
     asks: bool = True,
+    reuse: bool = False,
 ) -> QueryResult:
+    """Latency and recall at `n_chunks`. With a workdir, the filled store and the vectors written are kept there;
+    with reuse too, a store that an earlier run filled to the same size is used again instead of rewritten."""
     from assistant.retrieval import Retriever
     from assistant.service import build_service
     from core.embeddings import build_embedder
     from core.store import open_store
     from core.types import Filters
 
-    with _workdir(workdir) as wd:
+    reuse = reuse and workdir is not None and _reused(workdir, n_chunks) is not None  # else: start afresh
+    with _workdir(workdir, keep=reuse) as wd:
         settings = settings_for(wd, hashing=hashing)
         embedder = build_embedder(settings)
         notes: list[str] = []
@@ -447,7 +473,17 @@ def bench_query(
             ]
             base = embedder.embed_documents(texts[:2000])
         store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
-        filled = fill_store(store, n_chunks, base, settings)
+        filled = _reused(wd, n_chunks) if reuse else None
+        if filled is None:
+            filled = fill_store(store, n_chunks, base, settings)
+            if workdir is not None:
+                _keep(wd, filled, n_chunks)
+        else:
+            notes.append(
+                f"The store was written by an earlier run into the same folder ({filled.seconds:.1f} s then); "
+                "this run reused it. Its derived index cache was deleted first, so the cold start is cold."
+            )
+            shutil.rmtree(settings.data_dir / "index", ignore_errors=True)
         docs, write_s = filled.docs, filled.seconds
         real = min(n_chunks, len(base))
         del base
@@ -461,6 +497,7 @@ def bench_query(
             embedder=embedder,
             glossary=service.glossary,
             dense_exact_max=settings.dense_exact_max,
+            dense_candidates=settings.dense_candidates,
         )
         t0 = time.perf_counter()
         cold_retriever.refresh()

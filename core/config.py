@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     # Retrieval and answers
     top_k: int = Field(5, ge=1, le=50)
     answer_passages: int = Field(8, ge=1, le=50)
-    dense_exact_max: int = Field(30_000, ge=0)  # below this many chunks, exact numpy search beats HNSW
+    dense_exact_max: int = Field(30_000, ge=0)  # up to this many (allowed) chunks, exact numpy search beats HNSW
+    dense_candidates: int = Field(500, ge=10, le=10_000)  # past that, how many neighbours the HNSW index returns
     abstain_threshold: float = Field(0.3, ge=0, le=1)
     fusion: Literal["weighted", "rrf"] = "weighted"
     dense_weight: float = Field(0.35, ge=0, le=1)

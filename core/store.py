@@ -291,6 +291,16 @@ class ChunkStore:
         matrix = np.stack([vectors[i] for i in order]) if vectors else np.zeros((0, self.dim), np.float32)
         return StoredChunks(chunks=chunks, embeddings=matrix)
 
+    def embeddings_of(self, chunk_ids: Sequence[str]) -> np.ndarray:
+        """The stored vectors of these chunks, in the order given."""
+        out = np.zeros((len(chunk_ids), self.dim), dtype=np.float32)
+        where = {cid: i for i, cid in enumerate(chunk_ids)}
+        for lo in range(0, len(chunk_ids), _PAGE):
+            got = self._chunks.get(ids=list(chunk_ids[lo : lo + _PAGE]), include=["embeddings"])
+            for cid, emb in zip(got["ids"], got["embeddings"], strict=True):
+                out[where[cid]] = np.asarray(emb, dtype=np.float32)
+        return out
+
     def query(self, vector: np.ndarray, n: int, *, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """Approximate nearest neighbours from the store's own index: (chunk_id, cosine similarity)."""
         n = max(1, n)  # chroma returns what there is when asked for more: no count() round trip per query
@@ -345,6 +355,13 @@ def open_client(settings: Settings) -> Any:
     except Exception as exc:  # noqa: BLE001 - connection and disk errors alike mean the store is not usable
         where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_path
         raise StoreUnavailable(f"Could not open the vector store at {where}: {exc}") from exc
+
+
+def forget_clients() -> None:
+    """Drop chroma's per-process cache of open stores: call before deleting a store folder this process opened."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
 
 
 def hnsw_config(settings: Settings) -> dict[str, Any]:

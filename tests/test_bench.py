@@ -63,7 +63,7 @@ def test_bm25_index_is_persisted_by_store_version_and_reused(settings, embedder,
     ingest_corpus(settings, embedder=embedder, store=store)
     first = build_service(settings, embedder=embedder)
     first.retriever.refresh()
-    folders = list((settings.data_dir / "index").glob("bm25-*"))
+    folders = list((settings.data_dir / "index").glob("index-*"))
     assert len(folders) == 1 and (folders[0] / "ids.key").exists()
     second = build_service(settings, embedder=embedder)  # a new process start
     second.retriever.refresh()
@@ -75,13 +75,13 @@ def test_bm25_index_is_persisted_by_store_version_and_reused(settings, embedder,
     (settings.knowledge_dir / "extra.md").write_text("# Extra\n\nA new paragraph about drones and consent. " * 5)
     ingest_corpus(settings, embedder=embedder, store=store)
     assert second.retriever.refresh()
-    assert len(list((settings.data_dir / "index").glob("bm25-*"))) == 2
+    assert len(list((settings.data_dir / "index").glob("index-*"))) == 2
 
 
 def test_a_damaged_bm25_cache_is_rebuilt(settings, embedder, store) -> None:
     ingest_corpus(settings, embedder=embedder, store=store)
     build_service(settings, embedder=embedder).retriever.refresh()
-    folder = next((settings.data_dir / "index").glob("bm25-*"))
+    folder = next((settings.data_dir / "index").glob("index-*"))
     for f in folder.glob("*.npy"):
         f.write_bytes(b"garbage")
     service = build_service(settings, embedder=embedder)
@@ -117,3 +117,12 @@ def test_filter_mask_by_groups_matches_filters_accepts(settings, embedder, store
     cases += [Filters(year_from=y, year_to=y) for y in years if y]
     for f in cases:
         assert index.filter_mask(f).tolist() == [f.accepts(c) for c in index.chunks]
+
+
+def test_bench_query_can_reuse_the_store_it_filled(tmp_path: Path) -> None:
+    first = bench_query(200, hashing=True, rounds=1, workdir=tmp_path / "w", ef_values=(16,))
+    again = bench_query(200, hashing=True, rounds=1, workdir=tmp_path / "w", ef_values=(16,), reuse=True)
+    assert again.chunks == first.chunks == 200 and again.write_s == first.write_s
+    assert any("reused" in note for note in again.notes) and not first.notes
+    other = bench_query(150, hashing=True, rounds=1, workdir=tmp_path / "w", ef_values=(16,), reuse=True)
+    assert other.chunks == 150 and not other.notes  # a different size is written afresh

@@ -23,6 +23,7 @@ from core.embeddings import HashingEmbedder
 from core.glossary import Glossary
 from core.store import open_store
 from core.text import terms
+from core.types import Filters
 from ingest.pipeline import ingest_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,17 +120,42 @@ def test_number_postings_ignore_longer_numbers(seeded) -> None:
             assert re.search(rf"(?<![\d.]){re.escape(number)}(?!\d)", f"{c.context}\n{c.text}")
 
 
-def test_past_the_exact_size_the_index_holds_no_vectors_and_still_finds(seeded) -> None:
+def test_past_the_exact_size_dense_search_asks_the_ann_index_unless_a_filter_leaves_few_chunks(
+    seeded, monkeypatch
+) -> None:
     exact = _retriever(*seeded)
     ann = _retriever(*seeded, dense_exact_max=10)
-    ann.refresh()
-    assert ann._index is not None and ann._index.embeddings.shape[0] == 0
-    exact.refresh()
-    assert exact._index is not None and exact._index.embeddings.shape[0] == len(exact.chunks)
     question = "What did the Child Q review teach?"
     top_exact = [h.chunk.chunk_id for h in exact.search(question, top_k=5)]
+    asked: list[int] = []
+    real_query = ann.store.query
+    monkeypatch.setattr(ann.store, "query", lambda v, n, **kw: asked.append(n) or real_query(v, n, **kw))
     top_ann = [h.chunk.chunk_id for h in ann.search(question, top_k=5)]
-    assert top_ann and top_ann[0] == top_exact[0]
+    assert asked == [500] and top_ann and top_ann[0] == top_exact[0]
+    # A filter that leaves at most dense_exact_max chunks is searched exactly over those, not through the ANN index
+    assert exact._index is not None and ann._index is not None
+    by_type = {t: exact._index.filter_mask(Filters(doc_type=t)) for t in {c.doc_type for c in exact.chunks}}
+    smallest = min(by_type.values(), key=lambda m: int(m.sum()))
+    ann.dense_exact_max = int(smallest.sum())
+    assert 0 < ann.dense_exact_max < len(ann.chunks)
+    asked.clear()
+    got = ann._dense_scores("child q review learning", ann._index, smallest)
+    want = exact._dense_scores("child q review learning", exact._index)
+    assert asked == [] and np.allclose(got[smallest], want[smallest]) and (got[~smallest] == -1).all()
+    # one chunk more than it allows goes back to the ANN index
+    ann.dense_exact_max -= 1
+    ann._dense_scores("child q review learning", ann._index, smallest)
+    assert asked == [500]
+
+
+def test_the_index_cache_keeps_vectors_on_disk_and_a_new_process_maps_them(seeded) -> None:
+    first = _retriever(*seeded)
+    first.refresh()
+    second = _retriever(*seeded)
+    second.refresh()
+    assert second._index is not None and first._index is not None
+    assert isinstance(second._index.embeddings, np.memmap)
+    assert np.allclose(np.asarray(second._index.embeddings), np.asarray(first._index.embeddings))
 
 
 @pytest.mark.parametrize("seed", range(20))
