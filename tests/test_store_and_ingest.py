@@ -182,3 +182,20 @@ def test_new_chunking_settings_replace_every_old_chunk(settings, embedder, store
     after = store.load_all().chunks
     assert not before & {c.chunk_id for c in after}
     assert store.count() == len(after)  # nothing of the old chunking is left behind, visible or not
+
+
+def test_reads_page_through_the_whole_store(settings, embedder, store, monkeypatch) -> None:
+    import core.store as store_module
+
+    ingest_corpus(settings, embedder=embedder, store=store)
+    whole = store.load_all()
+    records = store.document_records()
+    monkeypatch.setattr(store_module, "_PAGE", 7)  # many pages, the last one partial
+    monkeypatch.setattr(store_module, "_IDS_PAGE", 5)
+    paged = store.load_all()
+    assert [c.chunk_id for c in paged.chunks] == [c.chunk_id for c in whole.chunks] and len(whole.chunks) > 7
+    assert np.allclose(paged.embeddings, whole.embeddings)
+    assert store.document_records() == records
+    ids = [c.chunk_id for c in whole.chunks][::-1]
+    assert np.allclose(store.embeddings_of(ids), whole.embeddings[::-1])
+    assert store.load_all(embeddings=False).embeddings.shape == (0, embedder.dim)
