@@ -352,7 +352,10 @@ class Retriever:
             allowed = np.flatnonzero(mask)
             if have_vectors and len(allowed) <= self.dense_exact_max:
                 scores = np.full(n, -1.0, dtype=np.float32)
-                scores[allowed] = index.embeddings[allowed] @ vector
+                if len(allowed) * 8 > n:  # gathering many scattered rows costs more than one pass over all
+                    scores[allowed] = (index.embeddings @ vector)[allowed]
+                else:
+                    scores[allowed] = index.embeddings[allowed] @ vector
                 return scores
         scores = np.full(n, -1.0, dtype=np.float32)
         for cid, sim in self.store.query(vector, self.dense_candidates):

@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     hnsw_ef_search: int = Field(128, ge=1, le=10_000)  # HNSW search breadth (recall vs latency); applied on open
     hnsw_ef_construction: int = Field(200, ge=1, le=10_000)  # HNSW build breadth; fixed when the store is created
     hnsw_max_neighbors: int = Field(16, ge=2, le=256)  # HNSW graph degree; fixed when the store is created
-    index_cache: bool = True  # keep the BM25 index under PKA_DATA_DIR/index, keyed by the store version
+    index_cache: bool = True  # keep BM25 and the vectors under PKA_DATA_DIR/index, keyed by the store version
 
     # Generative answers (optional): any OpenAI-compatible chat endpoint. Empty base URL: extractive answers only.
     llm_base_url: str = ""  # e.g. http://127.0.0.1:8080/v1 (llama.cpp server) or https://api.openai.com/v1

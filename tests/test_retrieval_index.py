@@ -142,6 +142,13 @@ def test_past_the_exact_size_dense_search_asks_the_ann_index_unless_a_filter_lea
     got = ann._dense_scores("child q review learning", ann._index, smallest)
     want = exact._dense_scores("child q review learning", exact._index)
     assert asked == [] and np.allclose(got[smallest], want[smallest]) and (got[~smallest] == -1).all()
+    # a filter that keeps most chunks scores them in one pass over all vectors: the same scores
+    largest = max(by_type.values(), key=lambda m: int(m.sum()))
+    assert largest.sum() * 8 > len(ann.chunks)
+    ann.dense_exact_max = len(ann.chunks)
+    got = ann._dense_scores("child q review learning", ann._index, largest)
+    assert asked == [] and np.allclose(got[largest], want[largest]) and (got[~largest] == -1).all()
+    ann.dense_exact_max = int(smallest.sum())
     # one chunk more than it allows goes back to the ANN index
     ann.dense_exact_max -= 1
     ann._dense_scores("child q review learning", ann._index, smallest)
