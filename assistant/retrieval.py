@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,17 +149,8 @@ def _build_index(version: str, chunks: list[Chunk], embeddings: np.ndarray, bm25
         reviews.append(review_names(c.text) | review_names(c.context))
         numbers.append(set(_NUMBER_IN_TEXT.findall(f"{c.context}\n{c.text}")))
     learn_places({c.partnership for c in chunks if c.partnership})
-    place_codes: dict[tuple[str, str], int] = {}
-    group_places: list[set[str]] = []
-    place_groups = np.empty(len(chunks), dtype=np.int32)
-    for i, c in enumerate(chunks):
-        key = (c.title, c.partnership)
-        g = place_codes.get(key)
-        if g is None:
-            g = place_codes[key] = len(group_places)
-            group_places.append(places(f"{c.title} {c.partnership}"))
-        place_groups[i] = g
-    groups, heads = _filter_groups(chunks)
+    place_groups, place_heads = _group(chunks, lambda c: (c.title, c.partnership))
+    groups, heads = _group(chunks, lambda c: (c.doc_type, c.partnership, c.year))
     return _Index(
         version=version,
         chunks=chunks,
@@ -171,7 +163,7 @@ def _build_index(version: str, chunks: list[Chunk], embeddings: np.ndarray, bm25
         review_postings=_postings(reviews),
         number_postings=_postings(numbers),
         place_groups=place_groups,
-        group_places=group_places,
+        group_places=[places(f"{c.title} {c.partnership}") for c in place_heads],
     )
 
 
@@ -463,12 +455,13 @@ def _rrf(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (1.0 / (RRF_K + ranks)).astype(np.float32)
 
 
-def _filter_groups(chunks: list[Chunk]) -> tuple[np.ndarray, list[Chunk]]:
+def _group(chunks: list[Chunk], key_of: Callable[[Chunk], tuple]) -> tuple[np.ndarray, list[Chunk]]:
+    """Each chunk's group number under `key_of`, and the first chunk of each group."""
     codes: dict[tuple, int] = {}
     heads: list[Chunk] = []
     groups = np.empty(len(chunks), dtype=np.int32)
     for i, c in enumerate(chunks):
-        key = (c.doc_type, c.partnership, c.year)
+        key = key_of(c)
         g = codes.get(key)
         if g is None:
             g = codes[key] = len(heads)

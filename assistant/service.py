@@ -156,11 +156,8 @@ def _manifest_home(knowledge_dir: Path) -> str:
     return str(data.get("home_partnership", "") or "") if isinstance(data, dict) else ""
 
 
-def build_service(settings: Settings, *, embedder: Embedder | None = None) -> AssistantService:
-    embedder = embedder or build_embedder(settings)
-    store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
-    glossary = Glossary.load(Path(settings.knowledge_dir) / "glossary.yaml")
-    retriever = Retriever(
+def build_retriever(settings: Settings, *, store: ChunkStore, embedder: Embedder, glossary: Glossary) -> Retriever:
+    return Retriever(
         store=store,
         embedder=embedder,
         glossary=glossary,
@@ -172,6 +169,13 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None) -> As
         rerank_weight=settings.rerank_weight,
         home_partnership=settings.home_partnership or _manifest_home(Path(settings.knowledge_dir)),
     )
+
+
+def build_service(settings: Settings, *, embedder: Embedder | None = None) -> AssistantService:
+    embedder = embedder or build_embedder(settings)
+    store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
+    glossary = Glossary.load(Path(settings.knowledge_dir) / "glossary.yaml")
+    retriever = build_retriever(settings, store=store, embedder=embedder, glossary=glossary)
     knowledge = Path(settings.knowledge_dir)
     safeguarding = Safeguarding(
         retriever, themes_path=knowledge / "themes.yaml", signposting_path=knowledge / "signposting.yaml"

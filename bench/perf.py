@@ -451,8 +451,7 @@ def bench_query(
 ) -> QueryResult:
     """Latency and recall at `n_chunks`. With a workdir, the filled store and the vectors written are kept there;
     with reuse too, a store that an earlier run filled to the same size is used again instead of rewritten."""
-    from assistant.retrieval import Retriever
-    from assistant.service import build_service
+    from assistant.service import build_retriever, build_service
     from core.embeddings import build_embedder
     from core.store import open_store
     from core.types import Filters
@@ -493,13 +492,7 @@ def bench_query(
         service = build_service(settings, embedder=embedder)
         # The first build tokenises the corpus and saves the BM25 index; the service's own build (a new process
         # would do the same) loads it. One index in memory at a time.
-        cold_retriever = Retriever(
-            store=service.store,
-            embedder=embedder,
-            glossary=service.glossary,
-            dense_exact_max=settings.dense_exact_max,
-            dense_candidates=settings.dense_candidates,
-        )
+        cold_retriever = build_retriever(settings, store=service.store, embedder=embedder, glossary=service.glossary)
         t0 = time.perf_counter()
         cold_retriever.refresh()
         cold = time.perf_counter() - t0
