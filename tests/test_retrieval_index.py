@@ -1,5 +1,5 @@
-"""The retrieval index's precomputed lookups give the same boosts as scanning every chunk's text would, and the
-index past the exact-search size keeps no vectors in memory."""
+"""The retrieval index's precomputed lookups give the same boosts as scanning every chunk's text would; dense
+search past the exact-search size scores, exactly, the candidates that binary codes or the HNSW index give."""
 
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def test_past_the_exact_size_dense_search_asks_the_ann_index_unless_a_filter_lea
     seeded, monkeypatch
 ) -> None:
     exact = _retriever(*seeded)
-    ann = _retriever(*seeded, dense_exact_max=10)
+    ann = _retriever(*seeded, dense_exact_max=10, dense_candidates=500, dense_index="hnsw")
     question = "What did the Child Q review teach?"
     top_exact = [h.chunk.chunk_id for h in exact.search(question, top_k=5)]
     asked: list[int] = []
@@ -132,6 +132,7 @@ def test_past_the_exact_size_dense_search_asks_the_ann_index_unless_a_filter_lea
     monkeypatch.setattr(ann.store, "query", lambda v, n, **kw: asked.append(n) or real_query(v, n, **kw))
     top_ann = [h.chunk.chunk_id for h in ann.search(question, top_k=5)]
     assert asked == [500] and top_ann and top_ann[0] == top_exact[0]
+    assert ann._index is not None and ann._index.codes is None  # no codes are built for the HNSW path
     # A filter that leaves at most dense_exact_max chunks is searched exactly over those, not through the ANN index
     assert exact._index is not None and ann._index is not None
     by_type = {t: exact._index.filter_mask(Filters(doc_type=t)) for t in {c.doc_type for c in exact.chunks}}
@@ -174,3 +175,44 @@ def test_top_equals_a_stable_full_sort(seed: int) -> None:
     k = int(rng.integers(1, n + 5))
     want = np.argsort(-scores, kind="stable")[:k]
     assert list(_top(scores, k)) == list(want)
+
+
+def test_past_the_exact_size_binary_codes_pick_candidates_that_are_scored_exactly(seeded, monkeypatch) -> None:
+    exact = _retriever(*seeded)
+    n = len(exact.chunks)
+    k = n // 3
+    binary = _retriever(*seeded, dense_exact_max=10, dense_candidates=k)
+    binary.refresh()
+    assert exact._index is not None and binary._index is not None
+    assert exact._index.codes is None  # within the exact size no codes are built
+    codes = binary._index.codes
+    assert codes is not None and len(codes) == n
+    asked: list[int] = []
+    monkeypatch.setattr(binary.store, "query", lambda v, k, **kw: asked.append(k) or [])
+    by_type = [exact._index.filter_mask(Filters(doc_type=t)) for t in {c.doc_type for c in exact.chunks}]
+    mask = max(by_type, key=lambda m: int(m.sum()))
+    assert k < mask.sum() < n
+    for question in QUERIES:
+        vector = binary.embedder.embed_query(question)
+        want = exact.dense_scores_of(vector, exact._index)
+        for allowed in (np.ones(n, dtype=bool), mask):
+            got = binary.dense_scores_of(vector, binary._index, None if allowed.all() else allowed)
+            found = codes.candidates(vector, k, None if allowed.all() else allowed)
+            assert k <= len(found) <= 2 * k and allowed[found].all()
+            # the candidates are scored exactly, the chunks a filter leaves out not at all
+            assert np.allclose(got[found], want[found], atol=1e-6) and (got[~allowed] == -1).all()
+            # every other allowed chunk gets the median similarity of the allowed (all sampled in a corpus this small)
+            rest = np.setdiff1d(np.flatnonzero(allowed), found)
+            assert np.allclose(got[rest], np.median(want[allowed]), atol=1e-6)
+    assert asked == []  # the store's HNSW index was never asked
+    # each hit reports its own similarity, also where dense search only estimated it
+    for question in QUERIES:
+        vector = binary.embedder.embed_query(f"{question} {binary.glossary.expand(question)}".strip())
+        for hit in binary.search(question, top_k=5):
+            row = exact._index.embeddings[exact._index.position[hit.chunk.chunk_id]]
+            assert hit.dense == pytest.approx(float(row @ vector), abs=1e-5)
+    # with as many candidates as chunks, the ranking is exactly the exact search's
+    binary.dense_candidates = n
+    for question in QUERIES:
+        got = [(h.chunk.chunk_id, round(h.score, 5)) for h in binary.search(question, top_k=5)]
+        assert got == [(h.chunk.chunk_id, round(h.score, 5)) for h in exact.search(question, top_k=5)]
