@@ -146,7 +146,12 @@ def _postings(keys_per_chunk: list[set[str]]) -> dict[str, np.ndarray]:
 
 
 def _build_index(  # noqa: PLR0913
-    version: str, chunks: list[Chunk], embeddings: np.ndarray, bm25, df, codes: BinaryCodes | None  # noqa: ANN001
+    version: str,
+    chunks: list[Chunk],
+    embeddings: np.ndarray,
+    bm25,
+    df,
+    codes: BinaryCodes | None,  # noqa: ANN001
 ) -> _Index:
     reviews: list[set[str]] = []
     numbers: list[set[str]] = []
