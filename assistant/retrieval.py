@@ -345,8 +345,8 @@ class Retriever:
             order = order[np.argsort(-fused[order], kind="stable")]
         order = self._current_first(order, index)[:k]
         if index.embeddings.shape[0] == n:  # each hit's own similarity, also where dense search only estimated it
-            dense = dense.copy()
-            dense[order] = np.asarray(index.embeddings[np.sort(order)] @ vector)[np.argsort(np.argsort(order))]
+            dense, rows = dense.copy(), np.sort(order)  # sorted: memory-mapped rows read in order
+            dense[rows] = index.embeddings[rows] @ vector
         return [
             SearchHit(chunk=index.chunks[i], score=float(fused[i]), rank=r + 1, dense=float(dense[i]))
             for r, i in enumerate(order)
@@ -356,7 +356,7 @@ class Retriever:
         return self.dense_scores_of(self.embedder.embed_query(text), index, mask)
 
     def dense_scores_of(self, vector: np.ndarray, index: _Index, mask: np.ndarray | None = None) -> np.ndarray:
-        """Cosine similarity of the query vector to the chunks the mask allows (-1 where not scored). Exact when
+        """Cosine similarity of the query vector to the chunks the mask allows (-1 for those it leaves out). Exact when
         at most dense_exact_max chunks are allowed (a selective filter on a large corpus included); past that,
         the `dense_candidates` closest by one-bit code (or, with dense_index="hnsw", the store's HNSW index) are
         scored exactly, and every other allowed chunk gets the median similarity of a fixed sample of allowed
