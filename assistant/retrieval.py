@@ -197,6 +197,7 @@ class Retriever:
         rerank_depth: int = 30,
         rerank_weight: float = 0.5,
         home_partnership: str = "",
+        background_rebuild_s: float = 5.0,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -212,55 +213,81 @@ class Retriever:
         self.rerank_weight = rerank_weight
         self.home_partnership_name = home_partnership.strip()
         self.home_partnership = self.home_partnership_name.lower()
+        self.background_rebuild_s = background_rebuild_s
         self._index: _Index | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held by whoever is building; a background build releases it when done
+        self._last_build_s = 0.0
         self._successors: tuple[str, dict[str, set[str]]] = ("", {})
 
     # ---- index lifecycle -------------------------------------------------------------------------------------
-    def refresh(self, *, force: bool = False) -> bool:
-        """Rebuild the in-memory index if the store changed. Returns True when it was rebuilt.
+    def refresh(self, *, force: bool = False, wait: bool = True) -> bool:
+        """Rebuild the in-memory index if the store changed. Returns True when this call rebuilt it.
 
         The version check is one small read, whatever the corpus size. The BM25 index is kept under the store's
         cache folder keyed by the store version, so a new process (or another API worker) loads it instead of
         tokenising the whole corpus again.
+
+        With wait=False (what requests use), once an index exists and its last build took at least
+        `background_rebuild_s`, the rebuild runs in a background thread and requests keep using the index they
+        have: answers come from the previous state of the store until the new index is ready, instead of every
+        request waiting minutes on a large corpus. A quicker build (a partnership's own documents) is waited for,
+        so an answer right after an ingest already sees it.
         """
         version = self.store.version()
         if not force and self._index is not None and self._index.version == version:
             return False
+        if not (wait or force) and self._index is not None and self._last_build_s >= self.background_rebuild_s:
+            if self._lock.acquire(blocking=False):  # else a rebuild is already under way
+                threading.Thread(target=self._build_in_background, name="pka-index-rebuild", daemon=True).start()
+            return False
         with self._lock:
             if not force and self._index is not None and self._index.version == version:
                 return False  # another request rebuilt it while this one waited
-            cache = _IndexCache(getattr(self.store, "cache_dir", None), version)
-            # With a usable cache the vectors come from its file; without one they come with the chunks.
-            loaded = self.store.load_all(embeddings=not cache.complete())
-            chunks = loaded.chunks
-            vectors: np.ndarray = loaded.embeddings
-            bm25 = None
-            df: dict[str, int] = {}
-            if chunks:
-                ids = [c.chunk_id for c in chunks]
-                ids_key = hashlib.blake2b("\n".join(ids).encode(), digest_size=16).hexdigest()
-                got = cache.load(ids_key)
-                if got is not None:
-                    bm25, df, vectors = got
-                else:
-                    if vectors.shape[0] != len(chunks):  # the cache was there but not for these chunks
-                        vectors = self.store.embeddings_of(ids)
-                    tokenised = [terms(f"{c.context}\n{c.text}") or ["_"] for c in chunks]
-                    for toks in tokenised:
-                        for t in set(toks):
-                            df[t] = df.get(t, 0) + 1
-                    bm25 = bm25s.BM25()
-                    bm25.index(tokenised, show_progress=False)
-                    del tokenised
-                    vectors = cache.save(bm25, df, vectors, ids_key)
-            del loaded
-            codes = None
-            if self.dense_index == "binary" and len(chunks) > self.dense_exact_max and _codable(vectors, len(chunks)):
-                codes = BinaryCodes.build(vectors)
-            self._index = _build_index(version, chunks, vectors, bm25, df, codes)
-            log.info("retrieval index built: %d chunks", len(chunks))
+            self._build(version)
         return True
+
+    def _build_in_background(self) -> None:
+        try:
+            self._build(self.store.version())
+        except Exception:  # noqa: BLE001 - the current index keeps serving and the next request tries again
+            log.exception("rebuilding the retrieval index in the background failed")
+        finally:
+            self._lock.release()
+
+    def _build(self, version: str) -> None:
+        """Build the index of the store's committed state (the caller holds the lock)."""
+        started = time.perf_counter()
+        cache = _IndexCache(getattr(self.store, "cache_dir", None), version)
+        # With a usable cache the vectors come from its file; without one they come with the chunks.
+        loaded = self.store.load_all(embeddings=not cache.complete())
+        chunks = loaded.chunks
+        vectors: np.ndarray = loaded.embeddings
+        bm25 = None
+        df: dict[str, int] = {}
+        if chunks:
+            ids = [c.chunk_id for c in chunks]
+            ids_key = hashlib.blake2b("\n".join(ids).encode(), digest_size=16).hexdigest()
+            got = cache.load(ids_key)
+            if got is not None:
+                bm25, df, vectors = got
+            else:
+                if vectors.shape[0] != len(chunks):  # the cache was there but not for these chunks
+                    vectors = self.store.embeddings_of(ids)
+                tokenised = [terms(f"{c.context}\n{c.text}") or ["_"] for c in chunks]
+                for toks in tokenised:
+                    for t in set(toks):
+                        df[t] = df.get(t, 0) + 1
+                bm25 = bm25s.BM25()
+                bm25.index(tokenised, show_progress=False)
+                del tokenised
+                vectors = cache.save(bm25, df, vectors, ids_key)
+        del loaded
+        codes = None
+        if self.dense_index == "binary" and len(chunks) > self.dense_exact_max and _codable(vectors, len(chunks)):
+            codes = BinaryCodes.build(vectors)
+        self._index = _build_index(version, chunks, vectors, bm25, df, codes)
+        self._last_build_s = time.perf_counter() - started
+        log.info("retrieval index built: %d chunks in %.1f s", len(chunks), self._last_build_s)
 
     @property
     def version(self) -> str:

@@ -42,7 +42,7 @@ class AssistantService:
     def search(
         self, query: str, *, top_k: int = 5, filters: Filters | None = None, history: list | None = None
     ) -> list[SearchHit]:
-        self.retriever.refresh()
+        self.retriever.refresh(wait=False)
         return self.retriever.search(standalone(query, history or []), top_k=top_k, filters=filters)
 
     def ask(
@@ -56,7 +56,7 @@ class AssistantService:
         """Answer from the documents. With an LLM configured (PKA_LLM_BASE_URL) the model writes the answer and
         its citations are enforced (assistant.generate); its raw text goes to on_token as it arrives."""
         t0 = time.perf_counter()
-        self.retriever.refresh()
+        self.retriever.refresh(wait=False)
         query = standalone(question, history or [])
         hits = self.retriever.search(query, top_k=self.settings.answer_passages, filters=filters)
         t1 = time.perf_counter()
@@ -164,6 +164,7 @@ def build_retriever(settings: Settings, *, store: ChunkStore, embedder: Embedder
         dense_exact_max=settings.dense_exact_max,
         dense_candidates=settings.dense_candidates,
         dense_index=settings.dense_index,
+        background_rebuild_s=settings.background_rebuild_s,
         fusion=settings.fusion,
         dense_weight=settings.dense_weight,
         rerank_depth=settings.rerank_depth,

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     dense_candidates: int = Field(2000, ge=10, le=10_000)  # past that, how many candidates are scored exactly
     # where those candidates come from: one-bit codes of the vectors (recall@10 0.97 at 1M) or the store's HNSW index
     dense_index: Literal["binary", "hnsw"] = "binary"
+    # an index rebuild (after an ingest) that took longer than this last time runs in the background while
+    # requests keep using the previous index; a quicker one is waited for
+    background_rebuild_s: float = Field(5.0, ge=0)
     abstain_threshold: float = Field(0.3, ge=0, le=1)
     fusion: Literal["weighted", "rrf"] = "weighted"
     dense_weight: float = Field(0.35, ge=0, le=1)

@@ -4,6 +4,9 @@ search past the exact-search size scores, exactly, the candidates that binary co
 from __future__ import annotations
 
 import re
+import shutil
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -216,3 +219,94 @@ def test_past_the_exact_size_binary_codes_pick_candidates_that_are_scored_exactl
     for question in QUERIES:
         got = [(h.chunk.chunk_id, round(h.score, 5)) for h in binary.search(question, top_k=5)]
         assert got == [(h.chunk.chunk_id, round(h.score, 5)) for h in exact.search(question, top_k=5)]
+
+
+def _fresh_store(tmp_path: Path) -> tuple[Settings, HashingEmbedder]:
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", knowledge)
+    settings = Settings(
+        knowledge_dir=knowledge,
+        data_dir=tmp_path / "data",
+        embedding_backend="hashing",
+        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings init kwarg
+    )
+    embedder = HashingEmbedder()
+    store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
+    assert ingest_corpus(settings, embedder=embedder, store=store).ok
+    return settings, embedder
+
+
+NEW_TEXT = "# Zebra crossing audit\n\nThe quarzel audit of zebra crossings near schools found nine unsafe sites.\n"
+
+
+def test_a_slow_rebuild_runs_in_the_background_while_requests_use_the_previous_index(tmp_path, monkeypatch) -> None:
+    settings, embedder = _fresh_store(tmp_path)
+    retriever = _retriever(settings, embedder, background_rebuild_s=0.0)  # every rebuild counts as slow
+    retriever.refresh()
+    before = retriever.version
+    (settings.knowledge_dir / "zebra.md").write_text(NEW_TEXT, encoding="utf-8")
+    assert ingest_corpus(settings, embedder=embedder, store=retriever.store).ok
+    assert retriever.store.version() != before
+    release, started = threading.Event(), threading.Event()
+    real_load = retriever.store.load_all
+
+    def held_load(**kw: object):  # noqa: ANN202 - the store's own return type
+        started.set()
+        assert release.wait(10)
+        return real_load(**kw)
+
+    monkeypatch.setattr(retriever.store, "load_all", held_load)
+    # the request does not wait: it is answered from the index it has while the rebuild is held
+    assert retriever.refresh(wait=False) is False
+    assert started.wait(10)
+    assert retriever.refresh(wait=False) is False  # a second request starts no second rebuild
+    assert retriever.version == before
+    assert all("quarzel" not in h.chunk.text for h in retriever.search("quarzel audit", top_k=3))
+    release.set()
+    for _ in range(200):  # the rebuild finishes on its own thread
+        if retriever.version != before:
+            break
+        time.sleep(0.05)
+    assert retriever.version == retriever.store.version()
+    assert "quarzel" in retriever.search("quarzel audit", top_k=1)[0].chunk.text
+
+
+def test_a_quick_rebuild_is_waited_for_so_an_answer_after_an_ingest_sees_it(tmp_path) -> None:
+    settings, embedder = _fresh_store(tmp_path)
+    retriever = _retriever(settings, embedder)  # the default: builds under 5 s are waited for
+    retriever.refresh()
+    (settings.knowledge_dir / "zebra.md").write_text(NEW_TEXT, encoding="utf-8")
+    assert ingest_corpus(settings, embedder=embedder, store=retriever.store).ok
+    assert retriever.refresh(wait=False) is True
+    assert "quarzel" in retriever.search("quarzel audit", top_k=1)[0].chunk.text
+
+
+def test_a_failed_background_rebuild_keeps_the_index_serving_and_is_tried_again(tmp_path, monkeypatch) -> None:
+    settings, embedder = _fresh_store(tmp_path)
+    retriever = _retriever(settings, embedder, background_rebuild_s=0.0)
+    retriever.refresh()
+    before = retriever.version
+    (settings.knowledge_dir / "zebra.md").write_text(NEW_TEXT, encoding="utf-8")
+    assert ingest_corpus(settings, embedder=embedder, store=retriever.store).ok
+    real_load = retriever.store.load_all
+    calls: list[int] = []
+
+    def failing_load(**kw: object):  # noqa: ANN202
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("disk went away")
+        return real_load(**kw)
+
+    monkeypatch.setattr(retriever.store, "load_all", failing_load)
+    retriever.refresh(wait=False)
+    for _ in range(200):
+        if not retriever._lock.locked():
+            break
+        time.sleep(0.05)
+    assert retriever.version == before and retriever.search("quarzel audit", top_k=1)  # still serving
+    retriever.refresh(wait=False)  # the next request tries again
+    for _ in range(200):
+        if retriever.version != before:
+            break
+        time.sleep(0.05)
+    assert len(calls) == 2 and retriever.version == retriever.store.version()

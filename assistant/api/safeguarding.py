@@ -91,7 +91,7 @@ def themes(request: Request) -> dict[str, Any]:
 @router.post("/briefing", response_model=None)
 def briefing(body: BriefingRequest, request: Request) -> Response | BriefingResponse:
     service = _service(request)
-    service.retriever.refresh()
+    service.retriever.refresh(wait=False)
     if body.review is not None:
         markdown, citations = review_briefing(service.safeguarding, body.review)
     elif body.theme is not None:
