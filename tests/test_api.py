@@ -19,7 +19,7 @@ def api(tmp_path_factory) -> str:
 def test_health(api: str) -> None:
     body = httpx.get(f"{api}/health").json()
     assert body["status"] == "ok" and body["documents"] == 3 and body["chunks"] > 3
-    assert body["embedding_model"] == "hashing-256"
+    assert body["embedding_model"] == "hashing-256" and body["index_current"] is True
 
 
 def test_search_ranks_the_passage_that_answers(api: str) -> None:

@@ -256,15 +256,17 @@ def _routes(app: FastAPI) -> None:
         try:
             chunks = len(service.retriever.chunks)
             docs = len(service.documents())
+            current = service.retriever.version == service.store.version()
             store = "ok"
         except PKAError as exc:
-            chunks, docs, store = 0, 0, f"error: {exc}"
+            chunks, docs, store, current = 0, 0, f"error: {exc}", False
         return Health(
             status="ok" if store == "ok" else "degraded",
             store=store,
             chunks=chunks,
             documents=docs,
             embedding_model=service.embedder.model_id,
+            index_current=current,
         )
 
     @app.post("/search", response_model=SearchResponse, responses={504: {"model": ErrorBody}})

@@ -82,6 +82,8 @@ class Health(_Strict):
     chunks: int
     documents: int
     embedding_model: str
+    # False between an ingest and the moment this process's search index has caught up with it
+    index_current: bool = True
 
 
 ChunkId = Annotated[str, Field(min_length=1, max_length=300)]
