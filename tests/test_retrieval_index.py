@@ -48,10 +48,14 @@ QUERIES = [
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, HashingEmbedder]:
-    tmp = tmp_path_factory.mktemp("seeds")
+    return _ingested(ROOT / "knowledge", tmp_path_factory.mktemp("seeds") / "data")
+
+
+def _ingested(knowledge: Path, data: Path) -> tuple[Settings, HashingEmbedder]:
+    """Settings for a hashing-embedder store of `knowledge` in `data`, ingested."""
     settings = Settings(
-        knowledge_dir=ROOT / "knowledge",
-        data_dir=tmp / "data",
+        knowledge_dir=knowledge,
+        data_dir=data,
         embedding_backend="hashing",
         _env_file=None,  # type: ignore[call-arg]  # pydantic-settings init kwarg
     )
@@ -222,18 +226,9 @@ def test_past_the_exact_size_binary_codes_pick_candidates_that_are_scored_exactl
 
 
 def _fresh_store(tmp_path: Path) -> tuple[Settings, HashingEmbedder]:
-    knowledge = tmp_path / "knowledge"
-    shutil.copytree(ROOT / "knowledge", knowledge)
-    settings = Settings(
-        knowledge_dir=knowledge,
-        data_dir=tmp_path / "data",
-        embedding_backend="hashing",
-        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings init kwarg
-    )
-    embedder = HashingEmbedder()
-    store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
-    assert ingest_corpus(settings, embedder=embedder, store=store).ok
-    return settings, embedder
+    """A copy of the seeds, ingested: a store the test may add to."""
+    shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge")
+    return _ingested(tmp_path / "knowledge", tmp_path / "data")
 
 
 NEW_TEXT = "# Zebra crossing audit\n\nThe quarzel audit of zebra crossings near schools found nine unsafe sites.\n"
