@@ -145,13 +145,13 @@ def _postings(keys_per_chunk: list[set[str]]) -> dict[str, np.ndarray]:
     return {k: np.asarray(v, dtype=np.int32) for k, v in found.items()}
 
 
-def _build_index(  # noqa: PLR0913
+def _build_index(
     version: str,
     chunks: list[Chunk],
     embeddings: np.ndarray,
-    bm25,
-    df,
-    codes: BinaryCodes | None,  # noqa: ANN001
+    bm25: bm25s.BM25 | None,
+    df: dict[str, int],
+    codes: BinaryCodes | None,
 ) -> _Index:
     reviews: list[set[str]] = []
     numbers: list[set[str]] = []
@@ -372,15 +372,14 @@ class Retriever:
             order = order[np.argsort(-fused[order], kind="stable")]
         order = self._current_first(order, index)[:k]
         if index.embeddings.shape[0] == n:  # each hit's own similarity, also where dense search only estimated it
-            dense, rows = dense.copy(), np.sort(order)  # sorted: memory-mapped rows read in order
-            dense[rows] = index.embeddings[rows] @ vector
+            rows = np.sort(order)  # sorted: memory-mapped rows read in order
+            own = dict(zip(rows.tolist(), (index.embeddings[rows] @ vector).tolist(), strict=True))
+        else:
+            own = {int(i): float(dense[i]) for i in order}
         return [
-            SearchHit(chunk=index.chunks[i], score=float(fused[i]), rank=r + 1, dense=float(dense[i]))
+            SearchHit(chunk=index.chunks[i], score=float(fused[i]), rank=r + 1, dense=own[int(i)])
             for r, i in enumerate(order)
         ]
-
-    def _dense_scores(self, text: str, index: _Index, mask: np.ndarray | None = None) -> np.ndarray:
-        return self.dense_scores_of(self.embedder.embed_query(text), index, mask)
 
     def dense_scores_of(self, vector: np.ndarray, index: _Index, mask: np.ndarray | None = None) -> np.ndarray:
         """Cosine similarity of the query vector to the chunks the mask allows (-1 for those it leaves out). Exact when
@@ -390,6 +389,7 @@ class Retriever:
         chunks: what fusion, which scales by the median, would have seen from an exact search."""
         n = len(index.chunks)
         have_vectors = index.embeddings.shape[0] == n
+        allowed = None
         if mask is None:
             if have_vectors and n <= self.dense_exact_max:
                 return np.asarray(index.embeddings @ vector, dtype=np.float32)
@@ -404,8 +404,8 @@ class Retriever:
                 return scores
         scores = np.full(n, -1.0, dtype=np.float32)
         if have_vectors:
-            scores[mask if mask is not None else slice(None)] = _typical(index.embeddings, vector, mask)
-        if index.codes is not None and have_vectors:
+            scores[allowed if allowed is not None else slice(None)] = _typical(index.embeddings, vector, allowed)
+        if index.codes is not None:  # built only over a full set of vectors
             found = np.sort(index.codes.candidates(vector, self.dense_candidates, mask))  # sorted: mmap reads in order
             scores[found] = index.embeddings[found] @ vector
             return scores
@@ -482,13 +482,12 @@ class Retriever:
         return bool(self.home_partnership) and partnership.strip().lower() == self.home_partnership
 
 
-def _typical(vectors: np.ndarray, vector: np.ndarray, mask: np.ndarray | None, sample: int = 1024) -> float:
-    """The median similarity of `vector` to about `sample` allowed chunks spread evenly through the corpus."""
-    n = vectors.shape[0]
-    if mask is None:
-        rows = np.arange(0, n, max(1, n // sample))
+def _typical(vectors: np.ndarray, vector: np.ndarray, allowed: np.ndarray | None, sample: int = 1024) -> float:
+    """The median similarity of `vector` to about `sample` of the `allowed` rows (all rows when None), spread
+    evenly through the corpus."""
+    if allowed is None:
+        rows = np.arange(0, vectors.shape[0], max(1, vectors.shape[0] // sample))
     else:
-        allowed = np.flatnonzero(mask)
         rows = allowed[:: max(1, len(allowed) // sample)]
     return float(np.median(vectors[rows] @ vector)) if len(rows) else -1.0
 

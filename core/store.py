@@ -277,7 +277,7 @@ class ChunkStore:
 
     def load_all(self, *, embeddings: bool = True) -> StoredChunks:
         """Every committed chunk in a stable order, with its embedding (or, with embeddings=False, an empty
-        matrix: readers that search through the store's ANN index need not hold the vectors)."""
+        matrix: for a reader that has the vectors already, such as the retriever with its index cache)."""
         committed = {d: r.version for d, r in self.document_records().items()}
         chunks: list[Chunk] = []
         vectors: list[np.ndarray] = []

@@ -147,19 +147,20 @@ def test_past_the_exact_size_dense_search_asks_the_ann_index_unless_a_filter_lea
     ann.dense_exact_max = int(smallest.sum())
     assert 0 < ann.dense_exact_max < len(ann.chunks)
     asked.clear()
-    got = ann._dense_scores("child q review learning", ann._index, smallest)
-    want = exact._dense_scores("child q review learning", exact._index)
+    vector = ann.embedder.embed_query("child q review learning")
+    got = ann.dense_scores_of(vector, ann._index, smallest)
+    want = exact.dense_scores_of(vector, exact._index)
     assert asked == [] and np.allclose(got[smallest], want[smallest]) and (got[~smallest] == -1).all()
     # a filter that keeps most chunks scores them in one pass over all vectors: the same scores
     largest = max(by_type.values(), key=lambda m: int(m.sum()))
     assert largest.sum() * 8 > len(ann.chunks)
     ann.dense_exact_max = len(ann.chunks)
-    got = ann._dense_scores("child q review learning", ann._index, largest)
+    got = ann.dense_scores_of(vector, ann._index, largest)
     assert asked == [] and np.allclose(got[largest], want[largest]) and (got[~largest] == -1).all()
     ann.dense_exact_max = int(smallest.sum())
     # one chunk more than it allows goes back to the ANN index
     ann.dense_exact_max -= 1
-    ann._dense_scores("child q review learning", ann._index, smallest)
+    ann.dense_scores_of(vector, ann._index, smallest)
     assert asked == [500]
 
 
