@@ -361,35 +361,34 @@ def _reused(wd: Path, n_chunks: int) -> Filled | None:
 
 
 def recall_at_10(
-    store, truth: np.ndarray, queries: np.ndarray, tenth: np.ndarray, n: int, position: dict
-) -> tuple[float, float]:  # noqa: ANN001, E501
-    """Mean recall@10 of store.query(q, n) (its top 10) against exact search, and the query p95 in ms. A returned
-    chunk counts when it is as similar as the exact 10th (the recycled corpus has exact duplicates: ties)."""
+    search: Callable[[np.ndarray], object],
+    top10: Callable[[object], list[int] | np.ndarray],
+    truth: np.ndarray,
+    queries: np.ndarray,
+    tenth: np.ndarray,
+) -> tuple[float, float]:
+    """Mean recall@10 of a search against exact search, and the p95 of `search` in ms. `top10` turns what a search
+    returned into the positions of its top 10 (untimed). A position counts when it is as similar as the exact
+    10th (the recycled corpus has exact duplicates: ties)."""
     hits = 0
     ms: list[float] = []
     for q, cut in zip(queries, tenth, strict=True):
         t0 = time.perf_counter()
-        got = store.query(q, n)
+        got = search(q)
         ms.append((time.perf_counter() - t0) * 1000)
-        top = [position[cid] for cid, _ in sorted(got, key=lambda x: -x[1])[:10] if cid in position]
-        if top:
+        top = top10(got)
+        if len(top):
             hits += int(((truth[top] @ q) >= cut - 1e-5).sum())
     return hits / (10 * len(queries)), percentile(ms, 95)
 
 
-def retriever_recall(retriever, index, truth, queries, tenth, mask) -> tuple[float, float]:  # noqa: ANN001
-    """Mean recall@10 of the retriever's dense search (vector given; within `mask` when one is given) against
-    exact search, and its p95 in ms."""
-    hits = 0
-    ms: list[float] = []
-    for q, cut in zip(queries, tenth, strict=True):
-        t0 = time.perf_counter()
-        scores = retriever.dense_scores_of(q, index, mask)
-        top = np.argpartition(-scores, 10)[:10]
-        ms.append((time.perf_counter() - t0) * 1000)
-        top = top[scores[top] > -1]
-        hits += int(((truth[top] @ q) >= cut - 1e-5).sum())
-    return hits / (10 * len(queries)), percentile(ms, 95)
+def dense_path(settings, n: int, candidates: int) -> str:  # noqa: ANN001 - core.config.Settings
+    """How the retriever searches vectors at `n` chunks, in words."""
+    if n <= settings.dense_exact_max:
+        return "exact numpy"
+    if settings.dense_index == "binary":
+        return f"one-bit codes, {candidates:,} candidates scored exactly"
+    return f"the store's HNSW index, {candidates:,} candidates"
 
 
 def interleaved(paths: dict[str, Callable[[int], object]], n: int, *, warmup: int = 2) -> dict[str, Timings]:
@@ -527,12 +526,7 @@ def bench_query(
         del filled
         gc.collect()
         cand = settings.dense_candidates
-        if n <= settings.dense_exact_max:
-            path = "exact numpy"
-        elif settings.dense_index == "binary":
-            path = f"one-bit codes, {cand:,} candidates scored exactly"
-        else:
-            path = f"the store's HNSW index, {cand:,} candidates"
+        path = dense_path(settings, n, cand)
 
         qs = QUESTIONS
         total = rounds * len(qs)
@@ -583,17 +577,30 @@ def bench_query(
         tenth_filtered = exact_tenth(truth[allowed], probes)
         retriever = service.retriever
         recall_rows = []
+
+        def dense_top10(mask: np.ndarray | None) -> Callable[[np.ndarray], np.ndarray]:
+            def search(q: np.ndarray) -> np.ndarray:  # the retriever's dense search and its top 10, as timed
+                scores = retriever.dense_scores_of(q, index, mask)
+                top = np.argpartition(-scores, 10)[:10]
+                return top[scores[top] > -1]
+
+            return search
+
+        def store_top10(got: list[tuple[str, float]]) -> list[int]:
+            return [index.position[cid] for cid, _ in sorted(got, key=lambda x: -x[1])[:10] if cid in index.position]
+
         for k in (cand // 2, cand, 2 * cand) if n > settings.dense_exact_max else (cand,):
             retriever.dense_candidates = k
             for mask, cut, what in ((None, tenth, ""), (allowed, tenth_filtered, f", filtered: year={mid}")):
-                r, p95 = retriever_recall(retriever, index, truth, probes, cut, mask)
-                label = path if k == cand else path.replace(f"{cand:,}", f"{k:,}")
-                recall_rows.append(f"| retriever dense search: {label}{what} | {r:.3f} | {p95:.1f} |")
+                r, p95 = recall_at_10(dense_top10(mask), lambda top: top, truth, probes, cut)
+                recall_rows.append(
+                    f"| retriever dense search: {dense_path(settings, n, k)}{what} | {r:.3f} | {p95:.1f} |"
+                )
         retriever.dense_candidates = cand
         for ef in ef_values or (settings.hnsw_ef_search,):
             store.set_ef_search(ef)
             for k, what in ((10, "a bare top 10"), (cand, "as many as the retriever's candidates")):
-                r, p95 = recall_at_10(store, truth, probes, tenth, min(k, n), index.position)
+                r, p95 = recall_at_10(lambda q, k=k: store.query(q, min(k, n)), store_top10, truth, probes, tenth)
                 recall_rows.append(
                     f"| HNSW store.query: ef_search={ef}, n_results={k} ({what}) | {r:.3f} | {p95:.1f} |"
                 )
