@@ -12,7 +12,7 @@ from assistant.cli import ask, serve
 from core.config import get_settings
 from core.errors import BadInput, PKAError
 from evals.cli import eval_command, eval_safeguarding_command
-from ingest.cli import ingest
+from ingest.cli import flagged, ingest
 
 app = typer.Typer(help="Partnership Knowledge Assistant.", no_args_is_help=True, add_completion=False)
 app.command("ingest")(ingest)
@@ -20,6 +20,7 @@ app.command("ask")(ask)
 app.command("serve")(serve)
 app.command("eval")(eval_command)
 app.command("eval-safeguarding")(eval_safeguarding_command)
+app.command("flagged")(flagged)
 
 feedback_app = typer.Typer(help="Feedback people gave on answers (kept in the data folder).", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")

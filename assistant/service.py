@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from assistant.answer_safety import make_safe
 from assistant.compose import Composer, Composition
 from assistant.conversation import standalone
 from assistant.generate import Generator, OnToken, build_generator
@@ -86,6 +87,15 @@ class AssistantService:
         tg = time.perf_counter() - tg  # the model's share, reported as "generate" and "enforce", not "compose"
         urgent = is_urgent(question)
         text = result.answer + self._currency_notes(result)
+        # Contacts only from signposting.yaml; "should I refer?" gets the procedure and the DSL, never a "no".
+        text, citations = make_safe(
+            query,
+            text,
+            result.citations,
+            self.safeguarding.signposting,
+            partnership=self.retriever.home_partnership_name,
+            signposted=urgent,
+        )
         if urgent:
             # A live concern about a child: the fixed signposting comes first, then what the documents say.
             text = f"{self.safeguarding.signposting.text(self.retriever.home_partnership_name)}\n\n" + (
@@ -99,7 +109,7 @@ class AssistantService:
             standalone_question=query,
             answer=text,
             abstained=result.abstained,
-            citations=result.citations,
+            citations=citations,
             urgent=urgent,
             kind=result.kind,
             mode=mode,

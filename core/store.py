@@ -43,6 +43,7 @@ class DocumentRecord:
     signature: str  # chunker version + settings + embedder: a change re-chunks and re-embeds
     n_chunks: int
     chars: int
+    flagged: int = 0  # chunks ingest flagged as planted instructions (kept out of answers; see flagged_chunks)
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,7 @@ class ChunkStore:
                     "signature": item.signature,
                     "n_chunks": len(chunks),
                     "chars": len(document.text),
+                    "flagged": sum(1 for c in chunks if c.flag),
                 }
             )
         matrix = np.concatenate(vectors) if vectors else np.zeros((0, self.dim), np.float32)
@@ -275,9 +277,10 @@ class ChunkStore:
     def count(self) -> int:
         return int(self._chunks.count())
 
-    def load_all(self, *, embeddings: bool = True) -> StoredChunks:
+    def load_all(self, *, embeddings: bool = True, flagged: bool = False) -> StoredChunks:
         """Every committed chunk in a stable order, with its embedding (or, with embeddings=False, an empty
-        matrix: for a reader that has the vectors already, such as the retriever with its index cache)."""
+        matrix: for a reader that has the vectors already, such as the retriever with its index cache).
+        Chunks ingest flagged as planted instructions are left out unless flagged=True."""
         committed = {d: r.version for d, r in self.document_records().items()}
         chunks: list[Chunk] = []
         vectors: list[np.ndarray] = []
@@ -286,6 +289,8 @@ class ChunkStore:
             for cid, text, meta, emb in zip(ids, docs, metas, embs, strict=True):
                 if committed.get(str(meta.get("doc_id"))) != meta.get("doc_hash"):
                     continue
+                if meta.get("flag") and not flagged:
+                    continue
                 chunks.append(record_to_chunk(cid, text, meta))
                 if embeddings:
                     vectors.append(np.asarray(emb, dtype=np.float32))
@@ -293,6 +298,21 @@ class ChunkStore:
         chunks = [chunks[i] for i in order]
         matrix = np.stack([vectors[i] for i in order]) if vectors else np.zeros((0, self.dim), np.float32)
         return StoredChunks(chunks=chunks, embeddings=matrix)
+
+    def flagged_chunks(self) -> list[Chunk]:
+        """The committed chunks ingest flagged as planted instructions, by document and position. Reads only the
+        documents whose record counts flagged chunks."""
+        records = {d: r for d, r in self.document_records().items() if r.flagged}
+        out: list[Chunk] = []
+        doc_ids = sorted(records)
+        for lo in range(0, len(doc_ids), 500):
+            part = doc_ids[lo : lo + 500]
+            where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
+            got = self._chunks.get(where=where, include=["documents", "metadatas"])
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                if meta.get("flag") and records[str(meta.get("doc_id"))].version == meta.get("doc_hash"):
+                    out.append(record_to_chunk(cid, str(text), meta))
+        return sorted(out, key=lambda c: (c.doc_id, c.ordinal))
 
     def embeddings_of(self, chunk_ids: Sequence[str]) -> np.ndarray:
         """The stored vectors of these chunks, in the order given."""
@@ -342,6 +362,7 @@ def _meta_to_record(doc_id: str, meta: dict[str, Any]) -> DocumentRecord:
         signature=str(meta.get("signature", "")),
         n_chunks=int(meta.get("n_chunks", 0)),
         chars=int(meta.get("chars", 0)),
+        flagged=int(meta.get("flagged", 0)),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from tqdm import tqdm
 from core.config import get_settings
 from core.embeddings import build_embedder
 from core.store import open_store
+from ingest.flagging import flagged_row
 from ingest.pipeline import IngestReport, ingest_corpus
 
 
@@ -36,6 +38,24 @@ def ingest(
         raise typer.Exit(1)
 
 
+def flagged(as_json: bool = typer.Option(False, "--json", help="Print them as JSON lines.")) -> None:
+    """List the passages ingest flagged as planted instructions (kept out of answers and search)."""
+    settings = get_settings()
+    embedder = build_embedder(settings)
+    chunks = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim).flagged_chunks()
+    if as_json:
+        for c in chunks:
+            typer.echo(json.dumps(flagged_row(c), ensure_ascii=False))
+        return
+    if not chunks:
+        typer.echo("No passage is flagged.")
+        return
+    for c in chunks:
+        where = " · ".join(p for p in (c.section, f"p. {c.page}" if c.page else "", f"chars {c.start}-{c.end}") if p)
+        typer.echo(f"{c.doc_id} ({where}): {c.flag}")
+    typer.echo(f"{len(chunks)} passage(s) in {len({c.doc_id for c in chunks})} file(s); fix or remove those files.")
+
+
 def format_report(report: IngestReport) -> str:
     lines = [
         f"{report.files} files: {len(report.added)} added, {len(report.updated)} updated, "
@@ -55,4 +75,10 @@ def format_report(report: IngestReport) -> str:
         lines.append(f"FAILED  {name}: {reason}")
     for name, reason in report.skipped:
         lines.append(f"skipped {name}: {reason}")
+    for name, reasons in report.flagged.items():
+        lines.append(f"FLAGGED {name}: {len(reasons)} passage(s) kept out of answers; the first {reasons[0]}")
+    for name, n in report.flagged_before.items():
+        lines.append(f"FLAGGED {name}: {n} passage(s) kept out of answers (unchanged since an earlier ingest)")
+    if report.flagged or report.flagged_before:
+        lines.append("Review them with `pka flagged` (or GET /admin/flagged) and fix or remove those files.")
     return "\n".join(lines)

@@ -26,6 +26,7 @@ from core.types import Chunk, Document, Span
 from ingest.chunker import chunk_document, signature
 from ingest.clean import clean_text
 from ingest.discover import SourceFile, discover, file_hash, infer_meta, load_manifest
+from ingest.flagging import FLAGGER_VERSION, flag_chunks
 from ingest.parsers import parse_bytes
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,10 @@ class IngestReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     chunks_written: int = 0
     chunks_total: int = 0
+    # passages flagged as planted instructions (kept out of answers): why, per file written in this run; and how
+    # many an unchanged file still holds from an earlier run
+    flagged: dict[str, list[str]] = field(default_factory=dict)
+    flagged_before: dict[str, int] = field(default_factory=dict)
     # parse and chunk: summed over the threads that do them (they overlap the embedding); embed and store: the
     # main thread's time; total: the whole run's wall-clock time.
     seconds: dict[str, float] = field(
@@ -180,6 +185,7 @@ def _prepare(
     t1 = time.perf_counter()
     try:
         chunks = chunk_document(document, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars)
+        chunks = flag_chunks(chunks)
     except Exception as exc:  # noqa: BLE001 - a chunker bug on one file must not stop the whole run
         log.exception("unexpected error chunking %s", source.doc_id)
         return _Prepared(source, "failed", f"could not be chunked ({type(exc).__name__}: {exc})")
@@ -222,6 +228,7 @@ def _run(
     manifest = load_manifest(root)
     records = store.document_records()
     sig = f"{signature(settings.chunk_max_chars, settings.chunk_min_chars)}:{embedder.model_id}"
+    sig += f":flagger-v{FLAGGER_VERSION}"
     base = root if root.is_dir() else root.parent
     knowledge = Path(settings.knowledge_dir)
     # doc ids are relative to the knowledge folder, wherever the run was pointed
@@ -269,6 +276,8 @@ def _run(
             records[doc_id] = record
             report.chunks_written += len(p.chunks)
             report.chunks_total += len(p.chunks)
+            if any(c.flag for c in p.chunks):
+                report.flagged[doc_id] = [c.flag for c in p.chunks if c.flag]
             log.info("ingested %s: %d chunks", doc_id, len(p.chunks))
         batch, batch_chunks = [], 0
 
@@ -286,6 +295,8 @@ def _run(
             if prepared.status == "unchanged":
                 report.unchanged.append(source.doc_id)
                 report.chunks_total += records[source.doc_id].n_chunks
+                if records[source.doc_id].flagged:
+                    report.flagged_before[source.doc_id] = records[source.doc_id].flagged
                 continue
             document = prepared.document
             assert document is not None  # "ready" results carry their document

@@ -26,6 +26,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.api.flagged import router as flagged_router
 from assistant.api.middleware import AccessMiddleware, BodyLimitMiddleware
 from assistant.api.models import (
     AskRequest,
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, *, service: AssistantService | 
 
     _routes(app)
     app.include_router(safeguarding_router)
+    app.include_router(flagged_router)
     return app
 
 
@@ -388,6 +390,8 @@ def _routes(app: FastAPI) -> None:
             chunks_total=report.chunks_total,
             seconds={k: round(v, 3) for k, v in report.seconds.items()},
             index_chunks=len(service.retriever.chunks),
+            flagged=report.flagged,
+            flagged_before=report.flagged_before,
         )
 
     @app.delete(

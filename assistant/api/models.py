@@ -119,6 +119,10 @@ class IngestResult(_Strict):
     chunks_total: int
     seconds: dict[str, float]
     index_chunks: int
+    # passages flagged as planted instructions and kept out of answers (GET /admin/flagged lists them): why, per
+    # file written in this run; and how many each unchanged file still holds
+    flagged: dict[str, list[str]] = {}
+    flagged_before: dict[str, int] = {}
 
 
 class Deleted(_Strict):
