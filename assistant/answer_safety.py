@@ -60,15 +60,22 @@ _BARE_NO = re.compile(r"^\W*(?:no|not (?:needed|required|necessary))\b\W*(?:\[\d
 
 
 def is_refer_or_report_question(question: str) -> bool:
-    """Does the question ask whether to refer, report or tell (a decision the procedures make, not a document)?"""
-    q = question.strip()
-    if not _YES_NO.search(q):
-        return False
-    if _REFERRAL.search(q):
-        return True
-    for m in _DUTY_VERB.finditer(q):
-        before = q[: m.start()].split()
-        if not before or before[-1].lower() not in _DETERMINER:  # "the annual report" is a noun, not the duty
+    """Does the question ask whether to refer, report or tell (a decision the procedures make, not a document)?
+
+    Clause by clause: a yes/no form and the duty in the same clause. "Tell me …" asks the assistant, and a duty
+    word after a determiner or a name ("the annual report", "the ESSCP report") is a noun, not the duty."""
+    for clause in re.split(r"[?!.;]+|\s[-–—]\s", question):
+        if not _YES_NO.search(clause):
+            continue
+        if _REFERRAL.search(clause):
+            return True
+        for m in _DUTY_VERB.finditer(clause):
+            before = clause[: m.start()].split()
+            after = clause[m.end() :].split()[:1]
+            if m.group(0).lower() == "tell" and after and after[0].lower() in ("me", "us"):
+                continue
+            if before and (before[-1].lower() in _DETERMINER or before[-1][:1].isupper() and before[-1] != "I"):
+                continue
             return True
     return False
 

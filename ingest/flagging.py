@@ -31,15 +31,18 @@ FLAGGER_VERSION = 1
 
 # ---- word groups -------------------------------------------------------------------------------------------------
 # The duty: pass the concern on. Recipient verbs take the person told as their object.
-_RECIPIENT_VERBS = r"tell|inform|notify|contact|call|phone|ring|alert|speak to|talk to"
-_DUTY_VERBS = rf"refer|report|escalate|{_RECIPIENT_VERBS}|raise (?:a |any |the |your )?concerns?"
+_RECIPIENT_VERBS = r"tell|inform|notify|contact|call|phone|ring|alert|speak to|talk to|let (?:\S+ ){1,4}?know"
+_DUTY_VERBS = (
+    rf"refer|report|escalate|{_RECIPIENT_VERBS}|raise (?:a |any |the |your )?concerns?|pass (?:\S+ ){{0,3}}?on"
+)
 _DUTY_NOUNS = r"referrals?|reports?|reporting|referring|notifications?"
 _LIGHT_VERBS = r"make|submit|send|complete|raise|file|do"
 _DUTY = rf"(?:{_DUTY_VERBS}|(?:{_LIGHT_VERBS}) (?:a |an |any |the )?(?:{_DUTY_NOUNS}))"
 
 # Present-tense directives that negate what follows ("did not refer" is narrative, not a directive).
 _NEGATOR = (
-    r"(?:do not|don't|dont|never|should not|shouldn't|must not|mustn't|need not|needn't|ought not to|"
+    r"(?:do not|don't|dont|never|(?:should|must|will|shall) never|should not|shouldn't|must not|mustn't|need not|"
+    r"needn't|ought not to|"
     r"are not to|is not to|do not ever|no one should|nobody should)"
 )
 _NO_NEED = (
@@ -50,7 +53,7 @@ _ADVERB = r"(?:\w+ly |even |ever |also |then |yet )?"
 _NEGATED_DUTY = re.compile(
     rf"\b(?:{_NEGATOR} (?:(?:need|have|bother) to )?|{_NO_NEED} ){_ADVERB}(?P<duty>{_DUTY})\b(?P<rest>(?: \S+){{0,5}})"
 )
-_NOT_NEEDED = r"(?:needed|required|necessary|warranted|appropriate|optional)"
+_NOT_NEEDED = r"(?:needed|required|necessary|warranted|appropriate|optional|unnecessary)"
 _DUTY_NOT_NEEDED = re.compile(
     rf"\b(?:no (?:{_DUTY_NOUNS}) (?:is |are )?(?:{_NOT_NEEDED}|needs to be made)"
     rf"|(?:{_DUTY_NOUNS})(?: \S+){{0,5}}? (?:is|are) (?:not |n't )?(?:{_NOT_NEEDED})"
@@ -67,13 +70,14 @@ _CONDITION = re.compile(r"\b(?:if|where|when|whenever|unless|provided|as long as
 # What turns a condition into a concern about a child (then "no need to refer" still contradicts the duty).
 _CONCERN = re.compile(
     r"\b(?:abus\w*|harm\w*|hit\w*|hurt\w*|injur\w*|bruis\w*|disclos\w*|neglect\w*|missing|concerns?|worr\w*|"
-    r"danger\w*|assault\w*|exploit\w*|fgm|violen\w*|risk\w*|unsafe|frighten\w*|scared|afraid|self-harm\w*)\b"
+    r"danger\w*|assault\w*|exploit\w*|fgm|violen\w*|risk\w*|unsafe|frighten\w*|scared|afraid|self-harm\w*|"
+    r"touch\w*|sexual\w*|groom\w*)\b"
 )
 
 # Override: an imperative to set aside instructions. Clause-initial only ("must not ignore" is the opposite).
 _OVERRIDE = re.compile(
     r"(?:^|[:;,.!?(\"'“]\s*|\b(?:and|then|please|now|just|so)\s+)"
-    r"(?:ignore|disregard|forget|override|bypass|pay no attention to)\b(?: \S+){0,4}? "
+    r"(?:ignore|disregard|forget|override|bypass|pay no attention to|set aside|put aside)\b(?: \S+){0,4}? "
     r"(?:instructions?|rules?|guidance|prompts?|procedures?|polic(?:y|ies)|directions?|directives?|above|"
     r"previous|prior|earlier|everything|all of (?:this|that|the above)|safeguards?|safety)\b"
 )
@@ -84,7 +88,9 @@ _ADDRESSED = re.compile(
     r"|\bsystem prompt\b|\bnew instructions?\s*:|<\|\w+\|>|\[/?inst\]|###\s*instruction"
     rf"|\b(?:you are|you're|act as|pretend to be|as) (?:a |an |the )?(?:\w+ ){{0,2}}{_AI}\b"
     rf"|\b(?:note|message|instructions?|reminder) (?:for|to) (?:the |any |all )?(?:{_AI}|assistants?|models?)\b"
-    rf"|\b(?:{_AI}|the assistant)s? (?:must|should|will|shall|is to|are to|needs? to)\b"
+    rf"|\b(?:{_AI}|the assistant|the model)s? (?:must|should|will|shall|is to|are to|needs? to)\b"
+    rf"|\b(?:attention|hey|hello|dear|note to|to the),? (?:the )?{_AI}\b"
+    r"|\b(?:response|answer|reply) to (?:any|every|all) (?:\S+ )?(?:questions?|quer(?:y|ies))\b"
     r"|\bfrom now on,? (?:you )?(?:answer|respond|reply|say|tell)\b"
     r"|\b(?:answer|respond to|reply to) (?:every|all|any) (?:questions?|quer(?:y|ies)|requests?)\b"
     r"|\b(?:always|only) (?:say|answer|reply|respond)\b|\b(?:say|answer|reply|respond) only\b"
@@ -128,12 +134,12 @@ def _negated_duty(s: str) -> bool:
     for m in _NEGATED_DUTY.finditer(s):
         verb = m.group("duty").split()[0]
         if re.fullmatch(_RECIPIENT_VERBS, m.group("duty")) or verb in ("speak", "talk"):
-            if _NOT_AGENCY.search(m.group("rest")):
+            if _NOT_AGENCY.search(m.group("duty") + m.group("rest")):
                 continue  # "do not tell the parents ...": genuine guidance
         return True
     for m in _DUTY_NOT_NEEDED.finditer(s):
         text = m.group(0)
-        if text.startswith("no ") or " not " in text or "n't " in text or text.endswith("optional"):
+        if text.startswith("no ") or " not " in text or "n't " in text or text.endswith(("optional", "unnecessary")):
             return True
     return False
 
