@@ -54,9 +54,17 @@ _NEGATED_DUTY = re.compile(
     rf"\b(?:{_NEGATOR} (?:(?:need|have|bother) to )?|{_NO_NEED} ){_ADVERB}(?P<duty>{_DUTY})\b(?P<rest>(?: \S+){{0,5}})"
 )
 _NOT_NEEDED = r"(?:needed|required|necessary|warranted|appropriate|optional|unnecessary)"
+# The passive ("concerns do not need to be reported") and "don't bother telling".
+_PARTICIPLE = r"(?:referred|reported|escalated|passed on|notified|told|informed|contacted|raised)"
+_GERUND = r"(?:referring|reporting|escalating|telling|informing|notifying|contacting|calling|raising)"
+_PASSIVE_DUTY = re.compile(
+    rf"\b(?:{_NEGATOR}|(?:do|does) not need to|(?:don't|doesn't|dont) need to|never needs? to|need not) "
+    rf"(?:\S+ )?be {_PARTICIPLE}\b"
+    rf"|\b(?:{_NEGATOR} |no need to )?(?:bother|refrain from|avoid) (?:to )?{_GERUND}\b(?P<rest>(?: \S+){{0,5}})"
+)
 _DUTY_NOT_NEEDED = re.compile(
     rf"\b(?:no (?:{_DUTY_NOUNS}) (?:is |are )?(?:{_NOT_NEEDED}|needs to be made)"
-    rf"|(?:{_DUTY_NOUNS})(?: \S+){{0,5}}? (?:is|are) (?:not |n't )?(?:{_NOT_NEEDED})"
+    rf"|(?:{_DUTY_NOUNS})(?: \S+){{0,5}}? (?:is|are) (?:not |n't |never )?(?:{_NOT_NEEDED})"
     rf"|no need (?:for|of) (?:a |an |any )?(?:{_DUTY_NOUNS}))\b"
 )
 # "optional" needs no "not"; the others do (checked in _negated_duty).
@@ -73,6 +81,8 @@ _CONCERN = re.compile(
     r"danger\w*|assault\w*|exploit\w*|fgm|violen\w*|risk\w*|unsafe|frighten\w*|scared|afraid|self-harm\w*|"
     r"touch\w*|sexual\w*|groom\w*)\b"
 )
+
+_NO_CONCERN = re.compile(rf"\b(?:no|not|without) (?:\S+ ){{0,2}}?(?:{_CONCERN.pattern[2:-2]})\b")
 
 # Override: an imperative to set aside instructions. Clause-initial only ("must not ignore" is the opposite).
 _OVERRIDE = re.compile(
@@ -128,7 +138,7 @@ def _norm(sentence: str) -> str:
 
 def _negated_duty(s: str) -> bool:
     conditional = bool(_CONDITION.search(s))
-    concern = bool(_CONCERN.search(s))
+    concern = bool(_CONCERN.search(_NO_CONCERN.sub(" ", s)))
     if conditional and not concern:
         return False  # threshold guidance ("where needs are met by universal services, ... is not required")
     for m in _NEGATED_DUTY.finditer(s):
@@ -137,9 +147,14 @@ def _negated_duty(s: str) -> bool:
             if _NOT_AGENCY.search(m.group("duty") + m.group("rest")):
                 continue  # "do not tell the parents ...": genuine guidance
         return True
+    for m in _PASSIVE_DUTY.finditer(s):
+        rest = m.group("rest")
+        if rest is None or not _NOT_AGENCY.search(m.group(0)):
+            return True
     for m in _DUTY_NOT_NEEDED.finditer(s):
         text = m.group(0)
-        if text.startswith("no ") or " not " in text or "n't " in text or text.endswith(("optional", "unnecessary")):
+        negated = text.startswith("no ") or any(w in text for w in (" not ", "n't ", " never "))
+        if negated or text.endswith(("optional", "unnecessary")):
             return True
     return False
 
