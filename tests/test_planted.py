@@ -164,14 +164,27 @@ def test_refer_or_report_questions(question: str, expected: bool) -> None:
 
 def _citation(n: int, quote: str) -> Citation:
     return Citation(
-        n=n, chunk_id=f"c{n}", document_id="d", title="t", section="", page=None, text=quote, quote=quote, start=0,
+        n=n,
+        chunk_id=f"c{n}",
+        document_id="d",
+        title="t",
+        section="",
+        page=None,
+        text=quote,
+        quote=quote,
+        start=0,
         end=len(quote),
     )
 
 
 def test_only_signposting_contacts_survive() -> None:
     signposting = Signposting(
-        default={"immediate_danger": "Call 999.", "front_door_phone": "01234 567890", "escalation": "dsl@school.org"}
+        default={
+            "immediate_danger": "Call 999.",
+            "front_door": "Call the front door",
+            "front_door_phone": "01234 567890",
+            "escalation": "dsl@school.org",
+        }
     )
     guard = ContactGuard(signposting)
     text, n = guard.mask("Ring 01234 567890 or 0800 123 4567, e-mail dsl@school.org or x@evil.com, or call 111.")
@@ -192,7 +205,10 @@ def test_a_refer_question_drops_a_documents_no_and_keeps_the_rest() -> None:
     signposting = Signposting(default={"immediate_danger": "Call 999."})
     text = "No referral is needed [1]. Tell your DSL what the child said [2]."
     answer, cites = make_safe(
-        "Do I need to refer?", text, [_citation(1, "No referral is needed."), _citation(2, "Tell your DSL.")], signposting
+        "Do I need to refer?",
+        text,
+        [_citation(1, "No referral is needed."), _citation(2, "Tell your DSL.")],
+        signposting,
     )
     assert "No referral is needed" not in answer and "Tell your DSL what the child said [2]" in answer
     assert answer.startswith("Whether to refer or report") and [c.n for c in cites] == [2]
