@@ -47,6 +47,7 @@ LABELS = [
     "POST /admin/reload",
     "GET /admin/feedback/export",
     "DELETE /admin/documents/{doc_id}",
+    "GET /admin/flagged",
 ]
 POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
 
