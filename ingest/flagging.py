@@ -105,6 +105,11 @@ _ADDRESSED = re.compile(
     r"|\b(?:answer|respond to|reply to) (?:every|all|any) (?:questions?|quer(?:y|ies)|requests?)\b"
     r"|\b(?:always|only) (?:say|answer|reply|respond)\b|\b(?:say|answer|reply|respond) only\b"
 )
+# A cheap test first: _ADDRESSED is the costly pattern, and most sentences hold none of these words.
+_ADDRESSED_HINT = re.compile(
+    r"\b(?:ai|a\.i|chat ?bot|bot|models?|llm|gpt|assistants?|system|instructions?|answer|respond|reply|response|"
+    r"say|attention|hey|hello|dear)\b|<\||\[/?inst|###"
+)
 _RELAY = re.compile(
     r"\b(?:tell|say to|answer|respond to|reply to|reassure|assure|inform|advise|give|remind|explain to|convince|"
     r"instruct) (?:the |any |every |all )?(?:users?|readers?|asker|questioner|person asking|people asking|"
@@ -164,7 +169,7 @@ def flag_sentence(sentence: str) -> str:
     s = _norm(sentence)
     if _OVERRIDE.search(s):
         return "override"
-    if _ADDRESSED.search(s) or _RELAY.search(s):
+    if (_ADDRESSED_HINT.search(s) and _ADDRESSED.search(s)) or _RELAY.search(s):
         return "addressed"
     if _negated_duty(s):
         return "duty"

@@ -232,6 +232,8 @@ def test_admin_flagged_route_and_cli(tmp_path: Path) -> None:
         body = got.json()
         assert body["documents"] == {"planted.txt": len(rows)}
         assert body["passages"][0]["reason"] and "no need to refer" in " ".join(p["text"] for p in body["passages"])
+        ingest = httpx.post(f"{url}/admin/ingest", headers=admin, timeout=120)
+        assert ingest.status_code == 200 and ingest.json()["flagged_before"] == {"planted.txt": len(rows)}
         bad = httpx.get(f"{url}/admin/flagged?x=1", headers=admin)
         assert bad.status_code == 400 and bad.json()["error"]
         ask = httpx.post(
