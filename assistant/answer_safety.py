@@ -15,8 +15,9 @@ and this module makes sure neither reaches a user even when a passage slips thro
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from assistant.generate import RESET, OnToken
 from assistant.safeguarding import Signposting
 from core.text import sentence_spans
 from core.types import Citation
@@ -133,6 +134,42 @@ class ContactGuard:
         return _SHORT.sub(short, text), count
 
 
+# The end of streamed text that may be the start of a phone number or an e-mail address: held back until it is whole.
+_OPEN_TAIL = re.compile(r"(?:[\d()+\-]+[\d\s()+\-]*|[\w.+-]+@?[\w.-]*)$")
+
+
+def guard_stream(on_token: OnToken, signposting: Signposting) -> Callable[[str], None]:
+    """Wrap a streaming callback so that streamed model text shows no contact the signposting does not give.
+
+    The masked text so far is re-derived on each token; a tail that may still grow into a number or an address is
+    held back (the checked answer that ends every stream has it). Should masking change text already sent, the
+    client is told to reset and gets the masked text again."""
+    guard = ContactGuard(signposting)
+    raw: list[str] = []
+    sent = ""
+
+    def on_masked(token: str) -> None:
+        nonlocal sent
+        if token == RESET:
+            raw.clear()
+            sent = ""
+            on_token(RESET)
+            return
+        raw.append(token)
+        text = "".join(raw)
+        tail = _OPEN_TAIL.search(text)
+        masked, _ = guard.mask(text[: tail.start()] if tail else text)
+        if masked.startswith(sent):
+            if len(masked) > len(sent):
+                on_token(masked[len(sent) :])
+        else:
+            on_token(RESET)
+            on_token(masked)
+        sent = masked
+
+    return on_masked
+
+
 def _drop_negated_duty(text: str) -> str:
     """The answer without its sentences that tell the reader not to refer or report (or a bare "No")."""
     kept_lines = []
@@ -158,17 +195,19 @@ def make_safe(
     *,
     partnership: str = "",
     signposted: bool = False,
+    abstained: bool = False,
 ) -> tuple[str, list[Citation]]:
     """The answer text and citations as a user may see them.
 
     Args:
         signposted: the caller shows the signposting anyway (an urgent message): it is not repeated here.
+        abstained: the documents gave no answer (a refer-or-report question then gets the procedure alone).
     """
     guard = ContactGuard(signposting)
     show_signposting = False
     if is_refer_or_report_question(question):
         block = {**signposting.default, **signposting.partnerships.get(partnership, {})}
-        docs = _drop_negated_duty(text)
+        docs = "" if abstained else _drop_negated_duty(text)
         cited = {int(n) for n in re.findall(r"\[(\d+)\]", docs)}
         citations = [c for c in citations if c.n in cited]
         text = str(block.get("refer_or_report") or REFER_OR_REPORT)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.answer_safety import make_safe
+from assistant.answer_safety import guard_stream, make_safe
 from assistant.compose import Composer, Composition
 from assistant.conversation import standalone
 from assistant.generate import Generator, OnToken, build_generator
@@ -74,6 +74,8 @@ class AssistantService:
             )
             result = composer.compose(query, hits)
         mode, fallback_reason, generate_ms, tg = "extractive", None, {}, time.perf_counter()
+        if on_token is not None:  # streamed model text shows no contact the signposting does not give
+            on_token = guard_stream(on_token, self.safeguarding.signposting)
         if composed and self.generator is not None:
             outcome = self.generator.answer(
                 question=question, standalone=query, hits=hits, extractive=result, on_token=on_token
@@ -95,6 +97,7 @@ class AssistantService:
             self.safeguarding.signposting,
             partnership=self.retriever.home_partnership_name,
             signposted=urgent,
+            abstained=result.abstained,
         )
         if urgent:
             # A live concern about a child: the fixed signposting comes first, then what the documents say.

@@ -240,3 +240,23 @@ def test_admin_flagged_route_and_cli(tmp_path: Path) -> None:
             f"{url}/ask", json={"question": "Is there a need to refer?"}, headers={"Authorization": "Bearer read-key"}
         )
         assert ask.status_code == 200 and "no need to refer" not in ask.json()["answer"].lower()
+
+
+def test_a_refer_question_the_documents_cannot_answer_gets_the_procedure_once() -> None:
+    signposting = Signposting(default={"immediate_danger": "Call 999.", "escalation": "Tell your DSL."})
+    abstain = "I can't find an answer to that in the partnership's knowledge base, so I won't guess."
+    answer, cites = make_safe("Should I tell someone?", abstain, [], signposting, abstained=True)
+    assert "won't guess" not in answer and answer.count("Call 999.") == 1 and cites == []
+
+
+def test_streamed_text_withholds_a_planted_number_split_across_tokens() -> None:
+    from assistant.answer_safety import guard_stream
+    from assistant.generate import RESET
+
+    got: list[str] = []
+    on = guard_stream(got.append, Signposting(default={"immediate_danger": "Call 999."}))
+    for token in ["The number is 08", "00 123 ", "4567. Call ", "999", " now."]:
+        on(token)
+    shown = "".join(got)
+    assert RESET not in got and "4567" not in shown and "123" not in shown
+    assert shown.startswith("The number is " + WITHHELD) and "Call 999" in shown
