@@ -69,10 +69,12 @@ _DUTY_NOT_NEEDED = re.compile(
 )
 # "optional" needs no "not"; the others do (checked in _negated_duty).
 
-# Who is told matters for the recipient verbs: not the family, not the person alleged to harm.
+# Who is told matters for the recipient verbs: the duty runs to the agencies, not to the family, the person alleged
+# to harm, the child ("never tell a child you will keep a secret") or the press.
 _NOT_AGENCY = re.compile(
     r"\b(?:parents?|carers?|caregivers?|famil(?:y|ies)|mother|father|mum|dad|step-?\w+|guardians?|alleged|"
-    r"abuser|perpetrator|suspect|accused|the person who)\b"
+    r"abuser|perpetrator|suspect|accused|the person who|press|media)\b"
+    r"|\b(?:child|children|young (?:person|people)|pupils?)\b(?!'s)"  # "children's social care" is an agency
 )
 _CONDITION = re.compile(r"\b(?:if|where|when|whenever|unless|provided|as long as|once)\b")
 # What turns a condition into a concern about a child (then "no need to refer" still contradicts the duty).
@@ -141,6 +143,27 @@ def _norm(sentence: str) -> str:
     return re.sub(r"\s+", " ", s)
 
 
+_RECIPIENT_END = frozenset(
+    "about if when where whenever that to unless because before after as with of for until while or and so".split()
+)
+
+
+def _recipient(verb: str, after: str) -> str:
+    """Who a recipient verb tells: the words between "let" and "know", else the noun phrase after the verb."""
+    words = verb.split()
+    if words[0] == "let":
+        return " ".join(words[1:-1])
+    out: list[str] = []
+    for w in after.split():
+        bare = w.strip(",.;:!?")
+        if bare in _RECIPIENT_END or len(out) >= 4:
+            break
+        out.append(bare)
+        if bare != w:
+            break
+    return " ".join(out)
+
+
 def _negated_duty(s: str) -> bool:
     conditional = bool(_CONDITION.search(s))
     concern = bool(_CONCERN.search(_NO_CONCERN.sub(" ", s)))
@@ -149,12 +172,12 @@ def _negated_duty(s: str) -> bool:
     for m in _NEGATED_DUTY.finditer(s):
         verb = m.group("duty").split()[0]
         if re.fullmatch(_RECIPIENT_VERBS, m.group("duty")) or verb in ("speak", "talk"):
-            if _NOT_AGENCY.search(m.group("duty") + m.group("rest")):
+            if _NOT_AGENCY.search(_recipient(m.group("duty"), m.group("rest"))):
                 continue  # "do not tell the parents ...": genuine guidance
         return True
     for m in _PASSIVE_DUTY.finditer(s):
         rest = m.group("rest")
-        if rest is None or not _NOT_AGENCY.search(m.group(0)):
+        if rest is None or not _NOT_AGENCY.search(_recipient("tell", rest)):
             return True
     for m in _DUTY_NOT_NEEDED.finditer(s):
         text = m.group(0)

@@ -88,6 +88,7 @@ def test_planted_instructions_are_flagged(sentence: str) -> None:
         "required.",
         "The review found that practitioners did not refer concerns to children's social care early enough.",
         "The assistant director for children's services chairs the group.",
+        "Never tell a child that you can keep a secret.",
     ],
 )
 def test_genuine_guidance_is_not_flagged(sentence: str) -> None:
