@@ -27,7 +27,7 @@ from core.text import sentence_spans
 from core.types import Chunk
 
 # Bump when the rules change: it is part of the ingest signature, so every document is flagged again.
-FLAGGER_VERSION = 1
+FLAGGER_VERSION = 2
 
 # ---- word groups -------------------------------------------------------------------------------------------------
 # The duty: pass the concern on. Recipient verbs take the person told as their object.
@@ -81,10 +81,10 @@ _CONDITION = re.compile(r"\b(?:if|where|when|whenever|unless|provided|as long as
 _CONCERN = re.compile(
     r"\b(?:abus\w*|harm\w*|hit\w*|hurt\w*|injur\w*|bruis\w*|disclos\w*|neglect\w*|missing|concerns?|worr\w*|"
     r"danger\w*|assault\w*|exploit\w*|fgm|violen\w*|risk\w*|unsafe|frighten\w*|scared|afraid|self-harm\w*|"
-    r"touch\w*|sexual\w*|groom\w*)\b"
+    r"touch\w*|sexual\w*|groom\w*|allegations?)\b"
 )
 
-_NO_CONCERN = re.compile(rf"\b(?:no|not|without) (?:\S+ ){{0,2}}?(?:{_CONCERN.pattern[2:-2]})\b")
+_NO_CONCERN = re.compile(rf"\b(?:no|without) (?:\S+ ){{0,2}}?(?:{_CONCERN.pattern[2:-2]})\b")
 
 # Override: an imperative to set aside instructions. Clause-initial only ("must not ignore" is the opposite).
 _OVERRIDE = re.compile(
@@ -143,6 +143,52 @@ def _norm(sentence: str) -> str:
     return re.sub(r"\s+", " ", s)
 
 
+# The same duty read more loosely, word by word: a negator, then within a few words the duty with nothing but
+# auxiliaries, determiners, light verbs and adverbs between ("there's no point reporting", "never even pass it
+# on"); or the duty as subject of a negated "needed"/"be" ("escalation should never happen"). Narrative ("did not",
+# "no referral was made") and "should not be delayed" are not directives against the duty.
+_W_DUTY = re.compile(
+    r"refer|refers|referring|referral|referrals|report|reports|reporting|escalat\w*|notify|notifying|notification|"
+    r"inform|informing|tell|telling|contact|contacting|phone|phoning|call|calling|shar(?:e|ing)|pass(?:ing)?|"
+    r"rais(?:e|ing)"
+)
+_W_RECIPIENT = re.compile(r"inform|informing|tell|telling|contact|contacting|phone|phoning|call|calling")
+_W_NEG = re.compile(r"not|never|no|nothing|unnecessary|needn't|nobody|pointless|\w+n't")
+_W_PAST = re.compile(r"did|was|were|had|has|have|didn't|wasn't|weren't|hadn't|hasn't|haven't")
+_W_BRIDGE = re.compile(
+    r"need|needs|to|have|has|be|ever|even|also|then|make|making|submit|send|complete|file|do|a|an|any|the|your|for|"
+    r"of|is|are|there|bother|point|reason|requirement|obligation|\w+ly"
+)
+_W_PREDICATE = re.compile(
+    r"needed|required|necessary|be|happen|appropriate|warranted|expected|advised|recommended|mandatory|compulsory|"
+    r"essential"
+)
+_W_PROTECT = re.compile(r"delayed|postponed|put|held|stopped|prevented|left|ignored|overlooked|missed|discouraged")
+
+
+def _duty_window(s: str) -> bool:
+    toks = re.findall(r"[\w'-]+", s)
+    for i, t in enumerate(toks):
+        if not _W_NEG.fullmatch(t) or _W_PAST.fullmatch(t) or (i and _W_PAST.fullmatch(toks[i - 1])):
+            continue
+        for j in range(i + 1, min(len(toks), i + 7)):
+            if _W_DUTY.fullmatch(toks[j]):
+                if any(x in ("was", "were", "had", "has") for x in toks[j + 1 : j + 7]):
+                    break  # "no referral was made": narrative
+                if _W_RECIPIENT.fullmatch(toks[j]) and _NOT_AGENCY.search(_recipient("tell", " ".join(toks[j + 1 :]))):
+                    break
+                return True
+            if not _W_BRIDGE.fullmatch(toks[j]):
+                break
+        after = toks[i + 1 : i + 3]
+        if t == "unnecessary" or (after and _W_PREDICATE.fullmatch(after[0])):
+            if len(after) > 1 and _W_PROTECT.fullmatch(after[1]):
+                continue
+            if any(_W_DUTY.fullmatch(x) and not _W_RECIPIENT.fullmatch(x) for x in toks[max(0, i - 7) : i]):
+                return True
+    return False
+
+
 _RECIPIENT_END = frozenset(
     "about if when where whenever that to unless because before after as with of for until while or and so".split()
 )
@@ -174,6 +220,8 @@ def _negated_duty(s: str) -> bool:
         if re.fullmatch(_RECIPIENT_VERBS, m.group("duty")) or verb in ("speak", "talk"):
             if _NOT_AGENCY.search(_recipient(m.group("duty"), m.group("rest"))):
                 continue  # "do not tell the parents ...": genuine guidance
+        return True
+    if _duty_window(s):
         return True
     for m in _PASSIVE_DUTY.finditer(s):
         rest = m.group("rest")
