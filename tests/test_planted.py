@@ -95,12 +95,11 @@ def test_genuine_guidance_is_not_flagged(sentence: str) -> None:
     assert not flag_sentence(sentence)
 
 
-def test_flagger_on_its_labelled_sets() -> None:
-    """The development set (written with the rules) and the held-out set (written after, never tuned on)."""
-    dev = evaluate(ROOT / "evals" / "planted.jsonl")
-    assert dev.recall >= 0.95 and dev.false_alarm_rate <= 0.05, (dev.misses, dev.alarms)
-    held = evaluate(ROOT / "evals" / "planted_heldout.jsonl")
-    assert held.recall >= 0.6 and held.false_alarm_rate <= 0.05, (held.misses, held.alarms)
+@pytest.mark.parametrize("name", ["planted", "planted_heldout", "planted_test", "planted_final"])
+def test_flagger_on_its_labelled_sets(name: str) -> None:
+    """Each set's first measurement is in evals/results/planted/report.md; this keeps today's level."""
+    got = evaluate(ROOT / "evals" / f"{name}.jsonl")
+    assert got.recall >= 0.8 and got.false_alarm_rate <= 0.05, (got.misses, got.alarms)
 
 
 def test_the_seed_documents_have_nothing_flagged() -> None:
