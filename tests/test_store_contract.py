@@ -187,6 +187,21 @@ class StoreContract:
         store.delete_document("a.txt")
         assert store.count() == 0 and store.document_records() == {}
 
+    def test_flagged_chunks_are_kept_out_of_reads_and_listed(self, store, embedder) -> None:
+        doc = _document("a.txt", "alpha beta gamma delta " * 20)
+        chunks = _chunks(doc, 3, "v1")
+        chunks[1] = chunks[1].model_copy(update={"flag": "tells the reader not to refer"})
+        vectors = embedder.embed_documents([c.text for c in chunks])
+        record = store.write_document(doc, chunks, vectors, file_hash="f", signature="s")
+        self._write(store, embedder, "b.txt", "other " * 50, "v1")
+        assert record.flagged == 1 and store.document_records()["a.txt"].flagged == 1
+        assert "a.txt-v1-1" not in {c.chunk_id for c in store.load_all().chunks}
+        assert len(store.load_all(flagged=True).chunks) == 6
+        listed = store.flagged_chunks()
+        assert [c.chunk_id for c in listed] == ["a.txt-v1-1"] and listed[0].flag == "tells the reader not to refer"
+        self._write(store, embedder, "a.txt", "replaced " * 50, "v2")  # a new version without the passage
+        assert store.flagged_chunks() == []
+
     def test_another_embedding_model_is_refused(self, store, settings, embedder) -> None:
         with pytest.raises(EmbeddingModelMismatch):
             open_store(settings, embedder_id="other-model", dim=embedder.dim)
