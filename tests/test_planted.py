@@ -260,3 +260,9 @@ def test_streamed_text_withholds_a_planted_number_split_across_tokens() -> None:
     shown = "".join(got)
     assert RESET not in got and "4567" not in shown and "123" not in shown
     assert shown.startswith("The number is " + WITHHELD) and "Call 999" in shown
+
+
+def test_a_checked_number_listed_in_signposting_is_repeated_from_a_document() -> None:
+    signposting = Signposting(default={"verified_contacts": "LADO 01202 817600"})
+    text, n = ContactGuard(signposting).mask("Contact the LADO service immediately on 01202 817 600.")
+    assert text == "Contact the LADO service immediately on 01202 817 600." and n == 0
