@@ -61,7 +61,13 @@ class DocView:
 
 
 def _doc_view(safeguarding: Safeguarding, doc_id: str) -> DocView:
+    """The document's cleaned text from the store; rebuilt from its chunks when the store cannot give it (the
+    gaps between chunks, only whitespace, then become spaces)."""
     chunks = sorted((c for c in safeguarding.retriever.chunks if c.doc_id == doc_id), key=lambda c: c.start)
+    stored = getattr(safeguarding.retriever.store, "document_text", None)
+    text = (stored(doc_id) if stored else None) or ""
+    if text and all(text[c.start : c.end] == c.text for c in chunks):
+        return DocView(text=text, chunks=chunks)
     text = ""
     for c in chunks:
         if c.start >= len(text):
@@ -127,6 +133,13 @@ def _review_sentences(
             continue
         asks += [s for s in block if _OBLIGATION.search(s.text) and s.text not in learning]
     return summary, asks[:MAX_ASKS]
+
+
+def _article(word: str) -> str:
+    """'an' before a vowel sound, abbreviations read letter by letter included ('an LCSPR', 'an SCR')."""
+    if re.match(r"[A-Z]{2,}", word):
+        return "an" if word[0] in "AEFHILMNORSX" else "a"
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def _cite(citer: Citer, doc: DocView, s: Sentence) -> str:
@@ -203,7 +216,7 @@ def _render_review(safeguarding: Safeguarding, review: Review) -> tuple[str, lis
     lines = [f"# 7-minute briefing: {label(review)}", ""]
     lines += ["## Background", ""]
     lines.append(
-        f"- {review.name} is a {review.review_type} recorded by {review.partnership or 'the partnership'}"
+        f"- {review.name} is {_article(review.review_type)} {review.review_type} recorded by {review.partnership or 'the partnership'}"
         f" in “{review.title}”. {citer.cite(chunk, chunk.start, chunk.start + len(first_line))}"
     )
     lines += ["", "## What happened", ""]

@@ -248,7 +248,10 @@ def sidebar(docs: list[dict[str, Any]], status: dict[str, Any]) -> dict[str, Any
         st.multiselect("Partnership", partnerships, key="f_partnership")
         bounds = render.year_bounds(docs)
         if bounds and bounds[0] < bounds[1]:
-            st.slider("Year", min_value=bounds[0], max_value=bounds[1], value=bounds, key="f_years")
+            years = st.session_state.get("f_years")
+            if not years or years[0] < bounds[0] or years[1] > bounds[1]:
+                st.session_state["f_years"] = bounds  # the state, not value=, sets it: no duplicate-value warning
+            st.slider("Year", min_value=bounds[0], max_value=bounds[1], key="f_years")
         filters = current_filters(bounds)
         st.caption(f"Searching: {render.describe_filters(filters)}")
         st.button(
