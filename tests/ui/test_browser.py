@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -54,14 +53,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _bin(name: str) -> str:
-    here = Path(sys.executable).parent / name
-    found = str(here) if here.exists() else shutil.which(name)
-    if not found:
-        pytest.skip(f"{name} is not installed in this environment")
-    return found
-
-
 def _start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as fh:
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
@@ -105,15 +96,17 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         PKA_DATA_DIR=str(tmp / "data"),  # hashing vectors must never share the real model's data dir
         PKA_EMBEDDING_BACKEND="hashing",
         PYTHONUNBUFFERED="1",
+        PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),  # this checkout
     )
-    ingest = subprocess.run([_bin("pka"), "ingest"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    pka = [sys.executable, "-m", "pka_cli"]
+    ingest = subprocess.run([*pka, "ingest"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert ingest.returncode == 0, f"pka ingest failed:\n{ingest.stdout[-2000:]}\n{ingest.stderr[-2000:]}"
 
     api_port, ui_port = _free_port(), _free_port()
     api_log, ui_log = tmp / "api.log", tmp / "ui.log"
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        procs.append(_start([_bin("pka"), "serve", "--host", "127.0.0.1", "--port", str(api_port)], env, api_log))
+        procs.append(_start([*pka, "serve", "--host", "127.0.0.1", "--port", str(api_port)], env, api_log))
         health = _wait_http(f"http://127.0.0.1:{api_port}/health", procs[0], api_log, 180).json()
         assert health["chunks"] > 0, health
 
@@ -243,6 +236,7 @@ def test_clear_filters_stays_cleared(servers: dict[str, str], browser_page) -> N
     expect(sidebar.get_by_text("Searching: all documents")).to_be_visible(timeout=60_000)
     sidebar.get_by_test_id("stMultiSelect").first.click()
     page.get_by_role("option", name="Minutes").click()
+    page.keyboard.press("Escape")  # close the still-open option list
     expect(sidebar.get_by_text("Searching: type: Minutes")).to_be_visible()
     sidebar.get_by_role("button", name="Clear filters").click()
     expect(sidebar.get_by_text("Searching: all documents")).to_be_visible()
@@ -285,10 +279,12 @@ def test_nothing_is_fetched_from_other_hosts(servers: dict[str, str], browser_pa
     outside: list[str] = []
     page.on(
         "request",
-        lambda req: outside.append(req.url)
-        if urlparse(req.url).scheme in ("http", "https", "ws", "wss")
-        and urlparse(req.url).hostname not in ("127.0.0.1", "localhost")
-        else None,
+        lambda req: (
+            outside.append(req.url)
+            if urlparse(req.url).scheme in ("http", "https", "ws", "wss")
+            and urlparse(req.url).hostname not in ("127.0.0.1", "localhost")
+            else None
+        ),
     )
     _ask(page, servers["ui"], QUESTION)
     page.wait_for_timeout(1000)  # the favicon is requested after the page settles
