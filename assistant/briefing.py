@@ -109,9 +109,7 @@ def _names(review: Review, text: str) -> bool:
     return re.search(rf"\b{re.escape(review.name)}\b", text) is not None
 
 
-def _review_sentences(
-    review: Review, doc: DocView, others_in_doc: bool
-) -> tuple[list[Sentence], list[Sentence]]:
+def _review_sentences(review: Review, doc: DocView, others_in_doc: bool) -> tuple[list[Sentence], list[Sentence]]:
     """(summary sentences, obligation sentences) for the review, from its own document.
 
     Summary: the first prose block that names the review, from the naming sentence on, without its "must/should"
@@ -152,7 +150,7 @@ def _ask_line(s: Sentence) -> str:
     m = _OBLIGATION.search(s.text)
     who = s.text[: m.start()].strip() if m else ""
     if who and len(who.split()) <= 8 and not who.endswith(","):
-        return f"**{who}** {s.text[m.start():]}"  # type: ignore[union-attr]  # who is only set with a match
+        return f"**{who}** {s.text[m.start() :]}"  # type: ignore[union-attr]  # who is only set with a match
     return s.text
 
 
@@ -216,8 +214,9 @@ def _render_review(safeguarding: Safeguarding, review: Review) -> tuple[str, lis
     lines = [f"# 7-minute briefing: {label(review)}", ""]
     lines += ["## Background", ""]
     lines.append(
-        f"- {review.name} is {_article(review.review_type)} {review.review_type} recorded by {review.partnership or 'the partnership'}"
-        f" in “{review.title}”. {citer.cite(chunk, chunk.start, chunk.start + len(first_line))}"
+        f"- {review.name} is {_article(review.review_type)} {review.review_type} recorded by "
+        f"{review.partnership or 'the partnership'} in “{review.title}”. "
+        f"{citer.cite(chunk, chunk.start, chunk.start + len(first_line))}"
     )
     lines += ["", "## What happened", ""]
     lines += [f"- {s.text}{_cite(citer, doc, s)}" for s in summary]
@@ -258,9 +257,7 @@ def theme_briefing(safeguarding: Safeguarding, theme_query: str) -> tuple[str, l
     citer = Citer()
     views = {r.doc_id: _doc_view(safeguarding, r.doc_id) for r in reviews}
     found = {
-        r.id: _review_sentences(
-            r, views[r.doc_id], any(o.doc_id == r.doc_id and o.name != r.name for o in all_reviews)
-        )
+        r.id: _review_sentences(r, views[r.doc_id], any(o.doc_id == r.doc_id and o.name != r.name for o in all_reviews))
         for r in reviews
     }
     lines = [f"# 7-minute briefing: {theme.label}", "", "## Background", ""]

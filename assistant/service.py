@@ -15,6 +15,7 @@ import yaml
 
 from assistant.compose import Composer, Composition
 from assistant.conversation import standalone
+from assistant.filtered import check_filtered
 from assistant.generate import Generator, OnToken, build_generator
 from assistant.retrieval import Retriever
 from assistant.safeguarding import Safeguarding, is_urgent
@@ -72,6 +73,8 @@ class AssistantService:
                 current=self.retriever.is_current,
             )
             result = composer.compose(query, hits)
+            if filters is not None and not filters.is_empty():  # no answer from passages about something else
+                result = check_filtered(query, result, self.safeguarding.reviews())
         mode, fallback_reason, generate_ms, tg = "extractive", None, {}, time.perf_counter()
         if composed and self.generator is not None:
             outcome = self.generator.answer(

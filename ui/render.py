@@ -52,7 +52,7 @@ def short_partnership(name: str | None) -> str:
 
 
 def lower_words(text: str) -> str:
-    """Lower-case a label for use mid-sentence, leaving abbreviations alone: 'DSL' stays, 'Practitioner' -> 'practitioner'."""
+    """A label lower-cased for use mid-sentence, abbreviations kept ('DSL'; 'Practitioner' -> 'practitioner')."""
     return " ".join(w if sum(ch.isupper() for ch in w) > 1 else w.lower() for w in (text or "").split(" "))
 
 

@@ -383,7 +383,7 @@ def test_reviews_page_lists_reviews_themes_and_makes_a_briefing(monkeypatch) -> 
     assert not at.exception
     assert any("7-minute briefing: Child Z" in m.value for m in at.markdown)
     assert "POST /briefing" in seen
-    downloads = [e for e in at.get("download_button")]
+    downloads = list(at.get("download_button"))
     assert len(downloads) == 2
     # A download reruns the script without the button's click: the briefing and both buttons must stay.
     briefings = seen.count("POST /briefing")

@@ -171,7 +171,8 @@ def test_follow_up_note_in_plain_words():
 
 
 def test_urgent_answer_splits_into_alert_steps_and_the_rest():
-    text = "**If worried now:**\n- Call 999 now.\n- Tell your DSL.\nNot a replacement.\n\n**What the knowledge base says:**\nX [1]"
+    steps = "**If worried now:**\n- Call 999 now.\n- Tell your DSL.\nNot a replacement."
+    text = f"{steps}\n\n**What the knowledge base says:**\nX [1]"
     steps, rest = render.split_urgent(text)
     assert rest == "X [1]" and steps.startswith("**If worried now:**")
     html = render.render_urgent_steps(steps + "\n- <b>x</b>")
