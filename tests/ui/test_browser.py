@@ -310,3 +310,26 @@ def test_phone_width_placeholder_fits(servers: dict[str, str], browser_page) -> 
     )
     assert fit["text"] <= fit["room"], f"the placeholder is cut off at 390 px: {fit}"
     assert page.evaluate("document.documentElement.scrollWidth") <= 400
+
+
+def test_briefing_stays_after_a_download(servers: dict[str, str], browser_page) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(servers["ui"], wait_until="domcontentloaded", timeout=60_000)
+    page.get_by_test_id("stSidebar").get_by_text("Reviews and themes", exact=True).click()
+    page.get_by_role("button", name="7-minute briefing", exact=True).click()
+    heading = page.get_by_role("heading", name="7-minute briefing:")
+    expect(heading.first).to_be_visible(timeout=60_000)
+    with page.expect_download() as pdf:
+        page.get_by_role("button", name="Download PDF").click()
+    assert pdf.value.suggested_filename.endswith(".pdf")
+    page.wait_for_timeout(1500)  # the rerun a download triggers
+    expect(heading.first).to_be_visible()
+    with page.expect_download() as md:
+        page.get_by_role("button", name="Download Markdown").click()
+    assert md.value.suggested_filename.endswith(".md")
+    page.wait_for_timeout(1500)
+    expect(page.get_by_role("button", name="Download PDF")).to_be_visible()
+    expect(page.get_by_role("button", name="Download Markdown")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="By when")).to_be_visible()  # the action plan table
