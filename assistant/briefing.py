@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from assistant.citing import Citer
 from assistant.reviews import Review, label
 from assistant.safeguarding import Safeguarding
-from core.errors import BadInput, NotFound
+from core.errors import BadInput, NotFound, PKAError
 from core.types import Chunk, Citation
 
 REFLECTIVE = {
@@ -296,6 +296,13 @@ def theme_briefing(safeguarding: Safeguarding, theme_query: str) -> tuple[str, l
     return "\n".join(lines) + "\n", citer.citations
 
 
+class PdfUnavailable(PKAError):
+    """reportlab is missing (a runtime dependency, so only a broken install): the API says so, never a bare 500."""
+
+    code = "pdf_unavailable"
+    http_status = 501
+
+
 def _inline(text: str) -> str:
     """Markdown's **bold** and [text](link) as reportlab paragraph markup; everything else escaped."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -327,9 +334,15 @@ def _table(rows: list[str], styles) -> object:  # noqa: ANN001 - reportlab's sty
 def to_pdf(markdown: str, citations: list[Citation]) -> bytes:
     """A plain, accessible PDF of the briefing: headings, lists, links, the action-plan table as a table with room
     to write in, and its sources listed at the end."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import ListFlowable, ListItem, Paragraph, SimpleDocTemplate, Spacer
+    try:
+        from reportlab.lib.pagesizes import A4
+        from reportlab.lib.styles import getSampleStyleSheet
+        from reportlab.platypus import ListFlowable, ListItem, Paragraph, SimpleDocTemplate, Spacer
+    except ImportError as exc:
+        raise PdfUnavailable(
+            "PDF briefings need the reportlab package, which this installation lacks: reinstall the project "
+            "(pip install -e .) or pip install reportlab. Markdown and JSON briefings still work."
+        ) from exc
 
     styles = getSampleStyleSheet()
     story: list = []

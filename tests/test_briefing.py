@@ -140,3 +140,24 @@ def test_pdf_has_the_action_plan_table_and_the_link(service) -> None:
         if "/A" in a.get_object() and "/URI" in a.get_object()["/A"]
     ]
     assert CHILD_Q_URL in uris
+
+
+def test_pdf_without_reportlab_is_a_clear_error(service, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from assistant.briefing import PdfUnavailable
+
+    md, citations = review_briefing(service.safeguarding, "Child Q")
+    for name in [m for m in sys.modules if m == "reportlab" or m.startswith("reportlab.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "reportlab", None)  # import reportlab now raises ImportError
+    with pytest.raises(PdfUnavailable, match="reportlab") as err:
+        to_pdf(md, citations)
+    assert err.value.http_status == 501
+
+
+def test_reportlab_is_a_runtime_dependency() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert any(d.startswith("reportlab") for d in project["dependencies"])
