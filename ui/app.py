@@ -17,12 +17,12 @@ from typing import Any
 import streamlit as st
 
 try:
-    from ui import render
+    from ui import messages, render
     from ui.client import ApiClient, ApiError, ApiUnavailable
     from ui.reviews import reviews_view
 except ImportError:  # pragma: no cover - run from a checkout that is not installed
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from ui import render
+    from ui import messages, render
     from ui.client import ApiClient, ApiError, ApiUnavailable
     from ui.reviews import reviews_view
 
@@ -361,8 +361,8 @@ def render_assistant(msg: dict[str, Any], glossary: render.Glossary) -> None:
     body = msg["content"]
     if response.get("urgent"):
         # A live concern about a child: the steps first, as an alert; then what the documents say, if anything.
-        steps, body = render.split_urgent(body)
-        st.markdown(render.render_urgent_steps(steps), unsafe_allow_html=True)
+        steps, body = messages.split_urgent(body)
+        st.markdown(messages.render_urgent_steps(steps), unsafe_allow_html=True)
         if response.get("abstained"):
             body = ""
         elif body:
@@ -383,7 +383,7 @@ def render_assistant(msg: dict[str, Any], glossary: render.Glossary) -> None:
     note = render.mode_note(response)
     if note:
         st.caption(note)
-    st.caption(render.searched_caption(response))
+    st.caption(messages.searched_caption(response))
     render_citations(msg, glossary)
     render_feedback(msg)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import CITATION, DOC_TEXT, GLOSSARY, PASSAGE, QUOTE
 
-from ui import render
+from ui import messages, render
 
 G = render.Glossary(GLOSSARY["terms"])
 
@@ -147,7 +147,7 @@ def test_describe_filters():
 
 
 def test_searched_caption_mentions_rewrite_and_time():
-    cap = render.searched_caption(
+    cap = messages.searched_caption(
         {
             "question": "and then?",
             "standalone_question": "What then about Child Z?",
@@ -160,22 +160,22 @@ def test_searched_caption_mentions_rewrite_and_time():
 
 def test_follow_up_note_in_plain_words():
     earlier = "What did the Child Z review teach?"
-    note = render.follow_up_note("and what did it recommend?", f"and what did it recommend? — {earlier}")
+    note = messages.follow_up_note("and what did it recommend?", f"and what did it recommend? — {earlier}")
     assert note == f"Taken as a follow-up to your earlier question “{earlier}”"
-    assert render.follow_up_note("and child 4?", f"and child 4? ({earlier})").endswith(f"“{earlier}”")
-    swapped = render.follow_up_note("and child 4?", "What did the Child 4 review teach?")
+    assert messages.follow_up_note("and child 4?", f"and child 4? ({earlier})").endswith(f"“{earlier}”")
+    swapped = messages.follow_up_note("and child 4?", "What did the Child 4 review teach?")
     assert swapped == "Taken to mean “What did the Child 4 review teach?”"
     # no caption when the rewrite adds nothing meaningful (same words, other case or punctuation)
-    assert render.follow_up_note("What is the MASH?", "What is the MASH?") == ""
-    assert render.follow_up_note("what is the mash", "What is the MASH?") == ""
+    assert messages.follow_up_note("What is the MASH?", "What is the MASH?") == ""
+    assert messages.follow_up_note("what is the mash", "What is the MASH?") == ""
 
 
 def test_urgent_answer_splits_into_alert_steps_and_the_rest():
     steps = "**If worried now:**\n- Call 999 now.\n- Tell your DSL.\nNot a replacement."
     text = f"{steps}\n\n**What the knowledge base says:**\nX [1]"
-    steps, rest = render.split_urgent(text)
+    steps, rest = messages.split_urgent(text)
     assert rest == "X [1]" and steps.startswith("**If worried now:**")
-    html = render.render_urgent_steps(steps + "\n- <b>x</b>")
+    html = messages.render_urgent_steps(steps + "\n- <b>x</b>")
     assert html.startswith('<div class="pka-urgent" role="alert">')
     assert "<strong>If worried now:</strong>" in html and "<li>Call 999 now.</li>" in html
     assert "&lt;b&gt;" in html and "<b>" not in html
