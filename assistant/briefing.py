@@ -129,7 +129,7 @@ def _review_sentences(review: Review, doc: DocView, others_in_doc: bool) -> tupl
     for block in blocks:
         if others_in_doc and not any(_names(review, s.text) for s in block):
             continue
-        asks += [s for s in block if _OBLIGATION.search(s.text) and s.text not in learning]
+        asks += [s for s in block if _who(s.text) and s.text not in learning]
     return summary, asks[:MAX_ASKS]
 
 
@@ -145,13 +145,21 @@ def _cite(citer: Citer, doc: DocView, s: Sentence) -> str:
     return f" {citer.cite(chunk, s.start, s.end)}" if chunk is not None else ""
 
 
+def _who(text: str) -> str:
+    """Who a "must"/"should" sentence asks: the short phrase it opens with ("Practitioners", "The GP"), or ''
+    when it opens otherwise ("When a child dies, …", "The chair agreed that …") — then it asks no one in
+    particular and is not listed."""
+    m = _OBLIGATION.search(text)
+    who = text[: m.start()].strip() if m else ""
+    if not who or len(who.split()) > 8 or re.search(r"[,;:()]|\b(?:that|if|when|where|which)\b", who, re.I):
+        return ""
+    return who if who[0].isupper() else ""
+
+
 def _ask_line(s: Sentence) -> str:
-    """The sentence verbatim, with who it asks (the words before "must"/"should", when short) in bold."""
-    m = _OBLIGATION.search(s.text)
-    who = s.text[: m.start()].strip() if m else ""
-    if who and len(who.split()) <= 8 and not who.endswith(","):
-        return f"**{who}** {s.text[m.start() :]}"  # type: ignore[union-attr]  # who is only set with a match
-    return s.text
+    """The sentence verbatim, with who it asks in bold."""
+    who = _who(s.text)
+    return f"**{who}** {s.text[len(who) :].strip()}" if who else s.text
 
 
 def _action_plan(points: list[str]) -> list[str]:

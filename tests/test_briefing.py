@@ -161,3 +161,14 @@ def test_reportlab_is_a_runtime_dependency() -> None:
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert any(d.startswith("reportlab") for d in project["dependencies"])
+
+
+def test_only_sentences_that_name_who_they_ask_are_listed() -> None:
+    from assistant.briefing import _who
+
+    assert _who("Practitioners must follow the bruising protocol.") == "Practitioners"
+    assert _who("The GP should share the discharge letter.") == "The GP"
+    # background or reported speech asks no one in particular
+    assert _who("When a child dies, the LSCB should always conduct a review.") == ""
+    assert _who("The chair agreed that a review should be convened.") == ""
+    assert _who("Nothing is asked here.") == ""
