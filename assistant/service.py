@@ -16,6 +16,7 @@ import yaml
 from assistant.answer_safety import guard_stream, make_safe
 from assistant.compose import Composer, Composition
 from assistant.conversation import standalone
+from assistant.filtered import check_filtered
 from assistant.generate import Generator, OnToken, build_generator
 from assistant.retrieval import Retriever
 from assistant.safeguarding import Safeguarding, is_urgent
@@ -73,6 +74,8 @@ class AssistantService:
                 current=self.retriever.is_current,
             )
             result = composer.compose(query, hits)
+            if filters is not None and not filters.is_empty():  # no answer from passages about something else
+                result = check_filtered(query, result, self.safeguarding.reviews())
         mode, fallback_reason, generate_ms, tg = "extractive", None, {}, time.perf_counter()
         if on_token is not None:  # streamed model text shows no contact the signposting does not give
             on_token = guard_stream(on_token, self.safeguarding.signposting)

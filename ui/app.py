@@ -17,16 +17,17 @@ from typing import Any
 import streamlit as st
 
 try:
-    from ui import render
+    from ui import messages, render
     from ui.client import ApiClient, ApiError, ApiUnavailable
     from ui.reviews import reviews_view
 except ImportError:  # pragma: no cover - run from a checkout that is not installed
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from ui import render
+    from ui import messages, render
     from ui.client import ApiClient, ApiError, ApiUnavailable
     from ui.reviews import reviews_view
 
 CLIENT_KEY = "pka_client"
+PAGE_ICON = Path(__file__).resolve().parent / "static" / "icon.png"
 HEALTH_TTL_S = 30.0
 DOCS_TTL_S = 120.0
 MAX_HISTORY_TURNS = 20
@@ -186,9 +187,15 @@ def on_nav_change() -> None:
     st.session_state["doc_target"] = None
 
 
-def clear_filters() -> None:
-    for key in ("f_doc_type", "f_partnership", "f_years"):
-        st.session_state.pop(key, None)
+def clear_filters(years: tuple[int, int] | None = None) -> None:
+    """Reset the filter widgets to their empty values. Setting the values (rather than deleting the keys) tells
+    the browser too, so the old choice does not come back when another widget is touched."""
+    st.session_state["f_doc_type"] = []
+    st.session_state["f_partnership"] = []
+    if years is not None:
+        st.session_state["f_years"] = years
+    else:
+        st.session_state.pop("f_years", None)
 
 
 def clear_conversation() -> None:
@@ -241,10 +248,19 @@ def sidebar(docs: list[dict[str, Any]], status: dict[str, Any]) -> dict[str, Any
         st.multiselect("Partnership", partnerships, key="f_partnership")
         bounds = render.year_bounds(docs)
         if bounds and bounds[0] < bounds[1]:
-            st.slider("Year", min_value=bounds[0], max_value=bounds[1], value=bounds, key="f_years")
+            years = st.session_state.get("f_years")
+            if not years or years[0] < bounds[0] or years[1] > bounds[1]:
+                st.session_state["f_years"] = bounds  # the state, not value=, sets it: no duplicate-value warning
+            st.slider("Year", min_value=bounds[0], max_value=bounds[1], key="f_years")
         filters = current_filters(bounds)
         st.caption(f"Searching: {render.describe_filters(filters)}")
-        st.button("Clear filters", on_click=clear_filters, disabled=filters is None, key="clear-filters")
+        st.button(
+            "Clear filters",
+            on_click=clear_filters,
+            args=(bounds if bounds and bounds[0] < bounds[1] else None,),
+            disabled=filters is None,
+            key="clear-filters",
+        )
 
         st.divider()
         if st.session_state["messages"]:
@@ -266,34 +282,25 @@ def render_citations(msg: dict[str, Any], glossary: render.Glossary) -> None:
     if not citations:
         return
     st.markdown("**Sources**")
+    st.caption("Select a source, or its [n] in the answer, to read the passage with the quoted text highlighted.")
     for c in citations:
         n = c.get("n")
-        head = (
-            f'<p class="pka-cite-head" id="{render.anchor_id(msg["id"], n)}"><strong>[{n}]</strong> '
-            f"{render.esc(c.get('title') or c.get('document_id') or '')}<br>"
-            f'<span class="pka-meta">{render.citation_meta(c)}</span></p>'
+        st.markdown(render.citation_source(c, str(msg["id"]), glossary=glossary), unsafe_allow_html=True)
+        target = {
+            "document_id": c.get("document_id"),
+            "start": c.get("start"),
+            "end": c.get("end"),
+            "quote": c.get("quote") or "",
+            "title": c.get("title") or "",
+            "from_citation": n,
+        }
+        st.button(
+            "Open the whole document",
+            key=f"open-{msg['id']}-{n}",
+            on_click=open_document,
+            args=(target,),
+            help=f"Show the full text of source [{n}] with this passage highlighted",
         )
-        st.markdown(head, unsafe_allow_html=True)
-        with st.expander(f"Show passage [{n}] with the cited text highlighted", key=f"cite-{msg['id']}-{n}"):
-            st.markdown(
-                render.highlight_passage(c.get("text") or "", c.get("quote") or "", glossary=glossary),
-                unsafe_allow_html=True,
-            )
-            target = {
-                "document_id": c.get("document_id"),
-                "start": c.get("start"),
-                "end": c.get("end"),
-                "quote": c.get("quote") or "",
-                "title": c.get("title") or "",
-                "from_citation": n,
-            }
-            st.button(
-                "Open the whole document",
-                key=f"open-{msg['id']}-{n}",
-                on_click=open_document,
-                args=(target,),
-                help="Show the full text with this passage highlighted",
-            )
 
 
 def render_feedback(msg: dict[str, Any]) -> None:
@@ -351,20 +358,32 @@ def render_assistant(msg: dict[str, Any], glossary: render.Glossary) -> None:
         return
 
     response = msg["response"]
-    if response.get("abstained"):
-        abstention = render.render_abstention(msg["content"], filtered=bool(response.get("filters")))
+    body = msg["content"]
+    if response.get("urgent"):
+        # A live concern about a child: the steps first, as an alert; then what the documents say, if anything.
+        steps, body = messages.split_urgent(body)
+        st.markdown(messages.render_urgent_steps(steps), unsafe_allow_html=True)
+        if response.get("abstained"):
+            body = ""
+        elif body:
+            st.markdown("**What the partnership's documents say:**")
+    if body and response.get("abstained"):
+        filters = response.get("filters")
+        abstention = render.render_abstention(
+            body, filtered=bool(filters), filters_text=render.describe_filters(filters) if filters else ""
+        )
         st.info(abstention, icon=ICON_ABSTAIN)
-    else:
+    elif body:
         st.markdown(
             render.render_answer(
-                msg["content"], response.get("citations") or [], glossary=glossary, anchor_prefix=str(msg["id"])
+                body, response.get("citations") or [], glossary=glossary, anchor_prefix=str(msg["id"])
             ),
             unsafe_allow_html=True,
         )
     note = render.mode_note(response)
     if note:
         st.caption(note)
-    st.caption(render.searched_caption(response))
+    st.caption(messages.searched_caption(response))
     render_citations(msg, glossary)
     render_feedback(msg)
 
@@ -441,7 +460,7 @@ def start_points(persona: str, *, compact: bool, also_asked: str = "") -> None:
     spec = PERSONAS.get(persona) or PERSONAS["Practitioner"]
     asked = asked_questions() | ({also_asked.lower()} if also_asked else set())
     guided = bool(spec.get("guided"))
-    title = "Your induction path" if guided else f"Start points for a {persona.lower()}"
+    title = "Your induction path" if guided else f"Start points for a {render.lower_words(persona)}"
     container = st.expander(title, expanded=guided) if compact else st.container()
     with container:
         if not compact:
@@ -501,7 +520,7 @@ def chat_view(status: dict[str, Any], filters: dict[str, Any] | None, glossary: 
 
     usable = state in ("ok", "error")
     prompt = st.chat_input(
-        "Ask a question about the partnership's documents" if usable else "The assistant is not available",
+        "Ask about the documents" if usable else "The assistant is not available",
         key="question",
         max_chars=2000,
         disabled=not usable,
@@ -640,7 +659,8 @@ def glossary_view(terms: list[dict[str, Any]], status: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Partnership Knowledge Assistant", page_icon=":material/shield:", layout="centered")
+    # A local file: a ":material/…:" or emoji icon would make the browser fetch the favicon from a font CDN.
+    st.set_page_config(page_title="Partnership Knowledge Assistant", page_icon=str(PAGE_ICON), layout="centered")
     st.html(render.CSS)
     init_state()
     client = get_client()

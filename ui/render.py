@@ -51,6 +51,11 @@ def short_partnership(name: str | None) -> str:
     return m.group(1) if m else name
 
 
+def lower_words(text: str) -> str:
+    """A label lower-cased for use mid-sentence, abbreviations kept ('DSL'; 'Practitioner' -> 'practitioner')."""
+    return " ".join(w if sum(ch.isupper() for ch in w) > 1 else w.lower() for w in (text or "").split(" "))
+
+
 def anchor_id(prefix: str, n: int | str) -> str:
     """A DOM id for citation ``n`` of the answer identified by ``prefix``."""
     safe = re.sub(r"[^A-Za-z0-9_-]", "-", str(prefix))
@@ -169,9 +174,15 @@ def _paragraphs(text: str) -> str:
     return "\n".join(out)
 
 
-def render_abstention(answer: str, *, filtered: bool = False) -> str:
-    """A calm, signposting markdown message for when the assistant found nothing to answer from."""
-    parts = ["**I couldn't find this in the partnership's documents, so I haven't guessed.**", ""]
+def render_abstention(answer: str, *, filtered: bool = False, filters_text: str = "") -> str:
+    """A calm, signposting markdown message for when the assistant found nothing to answer from.
+
+    Under filters it says that nothing in the *filtered* documents answers, and names the filters."""
+    if filtered:
+        scope = f" ({esc(filters_text)})" if filters_text else ""
+        parts = [f"**Nothing in the filtered documents{scope} answers this, so I haven't guessed.**", ""]
+    else:
+        parts = ["**I couldn't find this in the partnership's documents, so I haven't guessed.**", ""]
     body = (answer or "").strip()
     if body:
         parts += [esc(body), ""]
@@ -243,19 +254,6 @@ def describe_filters(filters: Mapping[str, Any] | None) -> str:
     elif y1:
         parts.append(f"up to {y1}")
     return " · ".join(parts) if parts else "all documents"
-
-
-def searched_caption(response: Mapping[str, Any]) -> str:
-    """The 'what was searched' line shown under an answer."""
-    parts = [f"Searched {describe_filters(response.get('filters'))}"]
-    standalone = str(response.get("standalone_question") or "").strip()
-    if standalone and standalone != str(response.get("question") or "").strip():
-        parts.append(f"as “{standalone}”")
-    timings = response.get("timings_ms") or {}
-    if timings:
-        total = sum(float(v) for v in timings.values() if isinstance(v, int | float))
-        parts.append(f"{total:.0f} ms" if total < 1000 else f"{total / 1000:.1f} s")
-    return " · ".join(parts)
 
 
 # -- citations and highlighting --------------------------------------------------------------------------------------
@@ -354,6 +352,7 @@ def highlight_passage(
     glossary: Glossary | None = None,
     start: int | None = None,
     end: int | None = None,
+    element_id: str = "",
 ) -> str:
     """The passage with the cited sentences highlighted.
 
@@ -366,7 +365,24 @@ def highlight_passage(
         spans = [(s + start, e + start) for s, e in spans] or [(start, end)]
     else:
         spans = quote_spans(passage, quote)
-    return f'<div class="pka-passage">{highlight_html(passage, spans, glossary=glossary)}</div>'
+    id_attr = f' id="{esc(element_id)}"' if element_id else ""
+    return f'<div class="pka-passage"{id_attr}>{highlight_html(passage, spans, glossary=glossary)}</div>'
+
+
+def citation_source(c: Mapping[str, Any], prefix: str, *, glossary: Glossary | None = None) -> str:
+    """One source under an answer: a <details> whose summary is "[n] title / meta" and whose body is the passage
+    with the quote highlighted. The passage carries the id the answer's [n] links to, so one click on [n] opens
+    it (the browser reveals a closed <details> around a fragment target) and scrolls to it."""
+    n = c.get("n")
+    head = (
+        f'<summary class="pka-cite-head"><strong>[{esc(str(n))}]</strong> '
+        f"{esc(str(c.get('title') or c.get('document_id') or ''))} "
+        f'<span class="pka-meta">· {citation_meta(c)} · show the passage</span></summary>'
+    )
+    body = highlight_passage(
+        str(c.get("text") or ""), str(c.get("quote") or ""), glossary=glossary, element_id=anchor_id(prefix, n or 0)
+    )
+    return f'<details class="pka-source">{head}{body}</details>'
 
 
 def document_spans(text: str, start: int | None, end: int | None, quote: str = "") -> list[tuple[int, int]]:
@@ -461,7 +477,14 @@ abbr[title] { text-decoration: underline dotted; cursor: help; }
 .pka-passage, .pka-document { line-height: 1.55; overflow-wrap: anywhere; }
 .pka-passage { border-left: 4px solid #8a9bb0; padding: 0.4rem 0.8rem; background: rgba(127,127,127,0.06); }
 .pka-meta { color: inherit; opacity: 0.85; font-size: 0.9rem; }
-.pka-cite-head { margin: 0.2rem 0 0 0; font-size: 0.95rem; scroll-margin-top: 4rem; }
+.pka-cite-head { margin: 0.2rem 0 0 0; font-size: 0.95rem; cursor: pointer; }
+details.pka-source { margin: 0.3rem 0; }
+details.pka-source .pka-passage { margin-top: 0.3rem; scroll-margin-top: 5rem; }
+.pka-urgent { border: 2px solid #b10e1e; border-left-width: 8px; background: #fdecea; color: #1a1a1a;
+  padding: 0.6rem 1rem; border-radius: 4px; margin-bottom: 0.8rem; }
+.pka-urgent ul { margin: 0.2rem 0 0.4rem 1.2rem; }
+.pka-urgent p { margin: 0.2rem 0; }
+.pka-urgent-head { font-size: 1.05rem; color: #8a0b17; }
 .pka-step-done { opacity: 0.75; }
 @media (max-width: 640px) { .pka-passage { padding: 0.3rem 0.5rem; } }
 </style>

@@ -36,12 +36,35 @@ def theme_rows(themes: dict[str, Any], names: dict[str, str]) -> list[dict[str, 
     ]
 
 
+BRIEFING_KEY = "briefing_shown"
+
+
+def show_briefing(kind: str, value: str, key: str) -> None:
+    """Remember which briefing is open, so it (and both download buttons) stays after a download's rerun."""
+    st.session_state[BRIEFING_KEY] = {"kind": kind, "value": value, "key": key}
+
+
+def _fetch(client: ApiClient, kind: str, value: str, key: str) -> dict[str, Any]:
+    """The briefing's JSON and PDF, fetched once per briefing and kept in the session."""
+    cache: dict[str, Any] = st.session_state.setdefault("briefing_cache", {})
+    if key not in cache:
+        body = client.briefing(**{kind: value})
+        try:
+            pdf = client.briefing_pdf(**{kind: value})
+            pdf_error = ""
+        except (ApiError, ApiUnavailable) as exc:
+            pdf, pdf_error = None, str(getattr(exc, "message", exc))
+        cache[key] = {"body": body, "pdf": pdf, "pdf_error": pdf_error}
+    return cache[key]
+
+
 def _briefing(client: ApiClient, kind: str, value: str, key: str) -> None:
     try:
-        body = client.briefing(**{kind: value})
+        got = _fetch(client, kind, value, key)
     except (ApiError, ApiUnavailable) as exc:
-        st.warning(f"The briefing could not be made: {exc}")
+        st.warning(f"The briefing could not be made: {getattr(exc, 'message', exc)}")
         return
+    body = got["body"]
     with st.container(border=True):
         st.markdown(body["markdown"])
         if body["citations"]:
@@ -52,12 +75,18 @@ def _briefing(client: ApiClient, kind: str, value: str, key: str) -> None:
     col1.download_button(
         "Download Markdown", body["markdown"], file_name=f"{key}.md", mime="text/markdown", key=f"md-{key}"
     )
-    try:
-        pdf = client.briefing_pdf(**{kind: value})
-    except (ApiError, ApiUnavailable):
-        pdf = None
-    if pdf:
-        col2.download_button("Download PDF", pdf, file_name=f"{key}.pdf", mime="application/pdf", key=f"pdf-{key}")
+    if got["pdf"]:
+        col2.download_button(
+            "Download PDF", got["pdf"], file_name=f"{key}.pdf", mime="application/pdf", key=f"pdf-{key}"
+        )
+    else:
+        col2.caption(f"The PDF could not be made: {got['pdf_error'] or 'the API sent nothing'}")
+
+
+def _open_briefing(client: ApiClient, kind: str, value: str, key: str) -> None:
+    shown = st.session_state.get(BRIEFING_KEY)
+    if shown and shown["kind"] == kind and shown["value"] == value:
+        _briefing(client, kind, value, key)
 
 
 def reviews_view(client: ApiClient, status: dict[str, Any], ask: Callable[[str], None]) -> None:
@@ -98,8 +127,9 @@ def reviews_view(client: ApiClient, status: dict[str, Any], ask: Callable[[str],
     col1.button(
         "Ask about this review", key="review-ask", on_click=ask, args=(f"What did the {review['name']} review teach?",)
     )
-    if col2.button("7-minute briefing", key="review-brief"):
-        _briefing(client, "review", review["id"], f"briefing-{review['id']}")
+    key = f"briefing-{review['id']}"
+    col2.button("7-minute briefing", key="review-brief", on_click=show_briefing, args=("review", review["id"], key))
+    _open_briefing(client, "review", review["id"], key)
     st.markdown("#### Themes across reviews")
     rows = theme_rows(themes, names)
     if rows:
@@ -107,5 +137,8 @@ def reviews_view(client: ApiClient, status: dict[str, Any], ask: Callable[[str],
         theme = st.selectbox(
             "Theme", [t["id"] for t in themes["themes"] if t["reviews"]], format_func=labels.get, key="theme-choice"
         )
-        if st.button("7-minute briefing on this theme", key="theme-brief"):
-            _briefing(client, "theme", theme, f"briefing-{theme}")
+        key = f"briefing-{theme}"
+        st.button(
+            "7-minute briefing on this theme", key="theme-brief", on_click=show_briefing, args=("theme", theme, key)
+        )
+        _open_briefing(client, "theme", theme, key)

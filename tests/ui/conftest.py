@@ -83,8 +83,29 @@ ABSTAIN_TEXT = (
 )
 
 
+def urgent_text(documents_part: str) -> str:
+    """An urgent answer as the service writes it: the fixed signposting, then what the documents say."""
+    from assistant.safeguarding import Signposting
+
+    steps = Signposting.load(Path(__file__).resolve().parents[2] / "knowledge" / "signposting.yaml").text()
+    return f"{steps}\n\n**What the knowledge base says:**\n{documents_part}"
+
+
 def answer_for(body: dict[str, Any]) -> dict[str, Any]:
     question = body["question"]
+    if "bruise" in question:  # a live concern about a child
+        abstained = "teach" not in question
+        return {
+            "question": question,
+            "standalone_question": question,
+            "answer": urgent_text(ABSTAIN_TEXT if abstained else "Bruising protocol applies. [1]"),
+            "abstained": abstained,
+            "urgent": True,
+            "mode": "extractive",
+            "citations": [] if abstained else [CITATION],
+            "filters": body.get("filters"),
+            "timings_ms": {"retrieve": 5.0},
+        }
     if "capital of France" in question:
         return {
             "question": question,
@@ -97,8 +118,8 @@ def answer_for(body: dict[str, Any]) -> dict[str, Any]:
             "timings_ms": {"retrieve": 5.0},
         }
     standalone = question
-    if body.get("history"):
-        standalone = f"{question} (about Child Z)"
+    if body.get("history"):  # as assistant/conversation.py words a follow-up: the question, then the last one
+        standalone = f"{question} — {body['history'][-2]['content']}"
     return {
         "question": question,
         "standalone_question": standalone,

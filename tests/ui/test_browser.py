@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -36,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 QUESTION = "What did the Child Z review teach?"
+URGENT = "My pupil has a bruise on her face today and is scared to go home"
 
 
 def _require_browser() -> None:
@@ -51,14 +51,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _bin(name: str) -> str:
-    here = Path(sys.executable).parent / name
-    found = str(here) if here.exists() else shutil.which(name)
-    if not found:
-        pytest.skip(f"{name} is not installed in this environment")
-    return found
 
 
 def _start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -104,15 +96,17 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         PKA_DATA_DIR=str(tmp / "data"),  # hashing vectors must never share the real model's data dir
         PKA_EMBEDDING_BACKEND="hashing",
         PYTHONUNBUFFERED="1",
+        PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),  # this checkout
     )
-    ingest = subprocess.run([_bin("pka"), "ingest"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    pka = [sys.executable, "-m", "pka_cli"]
+    ingest = subprocess.run([*pka, "ingest"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert ingest.returncode == 0, f"pka ingest failed:\n{ingest.stdout[-2000:]}\n{ingest.stderr[-2000:]}"
 
     api_port, ui_port = _free_port(), _free_port()
     api_log, ui_log = tmp / "api.log", tmp / "ui.log"
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        procs.append(_start([_bin("pka"), "serve", "--host", "127.0.0.1", "--port", str(api_port)], env, api_log))
+        procs.append(_start([*pka, "serve", "--host", "127.0.0.1", "--port", str(api_port)], env, api_log))
         health = _wait_http(f"http://127.0.0.1:{api_port}/health", procs[0], api_log, 180).json()
         assert health["chunks"] > 0, health
 
@@ -191,15 +185,12 @@ def test_ask_open_citation_and_document(servers: dict[str, str], browser_page) -
     href = marker.get_attribute("href") or ""
     assert href.startswith("#pka-") and page.locator(href).count() == 1
     marker.click()
-    expect(page.locator(href)).to_be_in_viewport(timeout=10_000)
-    assert len(page.context.pages) == 1  # the marker jumps within the page, it opens no tab
-
-    # Open the first citation: the passage shows with the quoted text highlighted.
-    page.get_by_text("Show passage [1] with the cited text highlighted").first.click()
-    mark = page.locator(".pka-passage mark.pka-quote").first
-    expect(mark).to_be_visible(timeout=30_000)
+    # One click on [n] opens the cited passage, highlighted, and brings it into view.
+    mark = page.locator(f"{href} mark.pka-quote").first
+    expect(mark).to_be_visible(timeout=10_000)
+    expect(mark).to_be_in_viewport(timeout=10_000)
     assert mark.inner_text().strip()
-    mark.scroll_into_view_if_needed()
+    assert len(page.context.pages) == 1  # the marker jumps within the page, it opens no tab
     shot = ARTIFACTS / "ui_citation.png"
     page.screenshot(path=str(shot), full_page=True)
     _nonempty_png(shot)
@@ -234,3 +225,111 @@ def test_narrow_window_is_usable(servers: dict[str, str], browser_page) -> None:
     narrow = ARTIFACTS / "ui_narrow.png"
     page.screenshot(path=str(narrow), full_page=False)
     _nonempty_png(narrow)
+
+
+def test_clear_filters_stays_cleared(servers: dict[str, str], browser_page) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(servers["ui"], wait_until="domcontentloaded", timeout=60_000)
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("Searching: all documents")).to_be_visible(timeout=60_000)
+    sidebar.get_by_test_id("stMultiSelect").first.click()
+    page.get_by_role("option", name="Minutes").click()
+    page.keyboard.press("Escape")  # close the still-open option list
+    expect(sidebar.get_by_text("Searching: type: Minutes")).to_be_visible()
+    sidebar.get_by_role("button", name="Clear filters").click()
+    expect(sidebar.get_by_text("Searching: all documents")).to_be_visible()
+    sidebar.get_by_text("DSL", exact=True).click()  # touch another sidebar control
+    expect(page.get_by_text("Start points for a DSL")).to_be_visible()
+    expect(sidebar.get_by_text("Searching: all documents")).to_be_visible()
+    expect(sidebar.get_by_text("Searching: type: Minutes")).to_have_count(0)
+
+
+def test_urgent_answer_is_an_alert(servers: dict[str, str], browser_page) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(servers["ui"], wait_until="domcontentloaded", timeout=60_000)
+    box = page.get_by_test_id("stChatInputTextArea")
+    expect(box).to_be_enabled(timeout=60_000)
+    box.fill(URGENT)
+    box.press("Enter")
+    alert = page.get_by_role("alert").filter(has_text="999")
+    expect(alert).to_be_visible(timeout=120_000)
+    colour = alert.evaluate("e => getComputedStyle(e).borderTopColor")
+    r, g, b = (int(x) for x in colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3])
+    assert r > 150 and g < 120 and b < 80, f"the alert is not red or amber: {colour}"
+    reply = page.get_by_test_id("stChatMessage").last.inner_text()
+    assert reply.count("999") == 1, reply
+    assert reply.index("999") < 200  # the steps come first
+    for unwanted in ("couldn't find", "can't find", "rephrase"):
+        assert unwanted not in reply.lower(), reply
+    shot = ARTIFACTS / "ui_urgent.png"
+    page.screenshot(path=str(shot), full_page=False)
+    _nonempty_png(shot)
+
+
+def test_nothing_is_fetched_from_other_hosts(servers: dict[str, str], browser_page) -> None:
+    """Works offline: the page (its icon included) loads nothing from a CDN."""
+    from urllib.parse import urlparse
+
+    page = browser_page
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda req: (
+            outside.append(req.url)
+            if urlparse(req.url).scheme in ("http", "https", "ws", "wss")
+            and urlparse(req.url).hostname not in ("127.0.0.1", "localhost")
+            else None
+        ),
+    )
+    _ask(page, servers["ui"], QUESTION)
+    page.wait_for_timeout(1000)  # the favicon is requested after the page settles
+    assert outside == []
+
+
+def test_phone_width_placeholder_fits(servers: dict[str, str], browser_page) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(servers["ui"], wait_until="domcontentloaded", timeout=60_000)
+    box = page.get_by_test_id("stChatInputTextArea")
+    expect(box).to_be_enabled(timeout=60_000)
+    fit = box.evaluate(
+        """e => {
+            const s = getComputedStyle(e);
+            const ctx = document.createElement("canvas").getContext("2d");
+            ctx.font = `${s.fontStyle} ${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
+            const room = e.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+            return {text: ctx.measureText(e.placeholder).width, room: room};
+        }"""
+    )
+    assert fit["text"] <= fit["room"], f"the placeholder is cut off at 390 px: {fit}"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+
+
+def test_briefing_stays_after_a_download(servers: dict[str, str], browser_page) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(servers["ui"], wait_until="domcontentloaded", timeout=60_000)
+    page.get_by_test_id("stSidebar").get_by_text("Reviews and themes", exact=True).click()
+    page.get_by_role("button", name="7-minute briefing", exact=True).click()
+    heading = page.get_by_role("heading", name="7-minute briefing:")
+    expect(heading.first).to_be_visible(timeout=60_000)
+    with page.expect_download() as pdf:
+        page.get_by_role("button", name="Download PDF").click()
+    assert pdf.value.suggested_filename.endswith(".pdf")
+    page.wait_for_timeout(1500)  # the rerun a download triggers
+    expect(heading.first).to_be_visible()
+    with page.expect_download() as md:
+        page.get_by_role("button", name="Download Markdown").click()
+    assert md.value.suggested_filename.endswith(".md")
+    page.wait_for_timeout(1500)
+    expect(page.get_by_role("button", name="Download PDF")).to_be_visible()
+    expect(page.get_by_role("button", name="Download Markdown")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="By when")).to_be_visible()  # the action plan table

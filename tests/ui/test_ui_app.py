@@ -59,18 +59,24 @@ def test_follow_up_sends_history(fake_api: FakeApi):
     assert second["history"][0] == {"role": "user", "content": QUESTION}
     assert second["history"][1]["role"] == "assistant"
     assert second["history"][1]["content"].startswith("Key learning: [1]")
-    # the rewritten (standalone) question is shown as what was searched
-    assert "as “What happened next? (about Child Z)”" in captions(at)
+    # the rewrite is shown in plain words: a follow-up to the earlier question, not the glued-together query
+    assert f"Taken as a follow-up to your earlier question “{QUESTION}”" in captions(at)
+    assert "—" not in captions(at)
+
+
+def test_follow_up_caption_only_when_the_rewrite_adds_something(fake_api: FakeApi):
+    at = ask(start(fake_api), QUESTION)
+    assert "follow-up" not in captions(at) and "Taken to mean" not in captions(at)
 
 
 def test_citation_passage_is_highlighted_and_opens_the_document(fake_api: FakeApi):
     at = ask(start(fake_api), QUESTION)
-    labels = [e.label for e in at.expander]
-    assert "Show passage [1] with the cited text highlighted" in labels
     md = markdown_text(at)
     assert CITATION["title"] in md
     assert "Annual report · ESSCP · 5 Learning › 5.1 Rapid Reviews" in md
-    assert '<div class="pka-passage">' in md and '<mark class="pka-quote">Key learning:' in md
+    # the passage the answer's [1] links to sits inside the source's <details>, highlighted: one click opens it
+    assert '<details class="pka-source">' in md
+    assert '<div class="pka-passage" id="pka-1-cite-1">' in md and '<mark class="pka-quote">Key learning:' in md
 
     button(at, "Open the whole document").click().run()
     assert not at.exception
@@ -179,6 +185,55 @@ def test_degraded_store_is_reported(fake_api: FakeApi):
     at = start(fake_api)
     assert any("chroma down" in w.value for w in at.warning)
     assert not at.error
+
+
+def test_urgent_answer_is_an_alert_with_the_steps_first(fake_api: FakeApi):
+    at = ask(start(fake_api), "My pupil has a bruise on her face and is scared to go home")
+    assert not at.info  # not the calm "couldn't find" box
+    rendered = markdown_text(at)
+    body = rendered.split("pka-urgent", 1)[1]  # what follows the question
+    assert 'class="pka-urgent" role="alert"' in rendered
+    assert body.index("999") < body.index("front door")  # the steps come first
+    assert body.count("999") == 1
+    for unwanted in ("couldn't find", "can't find", "rephrase"):
+        assert unwanted not in body.lower()
+
+
+def test_urgent_answer_keeps_what_the_documents_say(fake_api: FakeApi):
+    at = ask(start(fake_api), "My pupil has a bruise, what did the bruising review teach?")
+    rendered = markdown_text(at)
+    assert 'role="alert"' in rendered
+    assert "What the partnership's documents say" in rendered and "Bruising protocol applies." in rendered
+    assert rendered.index('role="alert"') < rendered.index("Bruising protocol applies.")
+
+
+def test_filtered_abstention_says_nothing_in_the_filtered_documents_answers(fake_api: FakeApi):
+    at = start(fake_api)
+    at.multiselect(key="f_doc_type").set_value(["minutes"]).run()
+    at = ask(at, "What is the capital of France?")
+    info = "\n".join(i.value for i in at.info)
+    assert "Nothing in the filtered documents (type: Minutes) answers this" in info
+    assert "couldn't find this in the partnership's documents" not in info
+
+
+def test_start_points_keep_abbreviations_in_capitals(fake_api: FakeApi):
+    at = start(fake_api)
+    at.radio(key="persona").set_value("DSL").run()
+    assert "#### Start points for a DSL" in markdown_text(at)
+    at.radio(key="persona").set_value("Practitioner").run()
+    assert "#### Start points for a practitioner" in markdown_text(at)
+
+
+def test_clear_filters_stays_cleared_after_another_control(fake_api: FakeApi):
+    at = start(fake_api)
+    at.multiselect(key="f_doc_type").set_value(["minutes"]).run()
+    button(at, "Clear filters").click().run()
+    assert "Searching: all documents" in captions(at)
+    at.radio(key="persona").set_value("DSL").run()  # touch another sidebar control
+    assert "Searching: all documents" in captions(at)
+    assert at.multiselect(key="f_doc_type").value == []
+    at = ask(at, QUESTION)
+    assert fake_api.bodies("POST", "/ask")[-1]["filters"] is None
 
 
 def test_abstention_is_a_calm_info_message(fake_api: FakeApi):
@@ -328,3 +383,12 @@ def test_reviews_page_lists_reviews_themes_and_makes_a_briefing(monkeypatch) -> 
     assert not at.exception
     assert any("7-minute briefing: Child Z" in m.value for m in at.markdown)
     assert "POST /briefing" in seen
+    downloads = list(at.get("download_button"))
+    assert len(downloads) == 2
+    # A download reruns the script without the button's click: the briefing and both buttons must stay.
+    briefings = seen.count("POST /briefing")
+    at.run()
+    assert not at.exception
+    assert any("7-minute briefing: Child Z" in m.value for m in at.markdown)
+    assert len(at.get("download_button")) == 2
+    assert seen.count("POST /briefing") == briefings  # kept in the session, not fetched again

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import CITATION, DOC_TEXT, GLOSSARY, PASSAGE, QUOTE
 
-from ui import render
+from ui import messages, render
 
 G = render.Glossary(GLOSSARY["terms"])
 
@@ -123,11 +123,12 @@ def test_context_window_is_bounded_and_contains_the_quote():
 
 
 def test_abstention_is_calm_and_signposts():
-    md = render.render_abstention("I can't find an answer.", filtered=True)
-    assert "couldn't find" in md and "clear the filters" in md
+    md = render.render_abstention("I can't find an answer.", filtered=True, filters_text="type: Minutes")
+    assert "Nothing in the filtered documents (type: Minutes) answers this" in md and "clear the filters" in md
     assert "999" in md and "Document library" in md
     assert "error" not in md.lower()
     assert "clear the filters" not in render.render_abstention("x")
+    assert "couldn't find" in render.render_abstention("x")
 
 
 def test_describe_filters():
@@ -146,7 +147,7 @@ def test_describe_filters():
 
 
 def test_searched_caption_mentions_rewrite_and_time():
-    cap = render.searched_caption(
+    cap = messages.searched_caption(
         {
             "question": "and then?",
             "standalone_question": "What then about Child Z?",
@@ -154,7 +155,43 @@ def test_searched_caption_mentions_rewrite_and_time():
             "timings_ms": {"retrieve": 30, "compose": 3},
         }
     )
-    assert cap == "Searched all documents · as “What then about Child Z?” · 33 ms"
+    assert cap == "Searched all documents · Taken to mean “What then about Child Z?” · 33 ms"
+
+
+def test_follow_up_note_in_plain_words():
+    earlier = "What did the Child Z review teach?"
+    note = messages.follow_up_note("and what did it recommend?", f"and what did it recommend? — {earlier}")
+    assert note == f"Taken as a follow-up to your earlier question “{earlier}”"
+    assert messages.follow_up_note("and child 4?", f"and child 4? ({earlier})").endswith(f"“{earlier}”")
+    swapped = messages.follow_up_note("and child 4?", "What did the Child 4 review teach?")
+    assert swapped == "Taken to mean “What did the Child 4 review teach?”"
+    # no caption when the rewrite adds nothing meaningful (same words, other case or punctuation)
+    assert messages.follow_up_note("What is the MASH?", "What is the MASH?") == ""
+    assert messages.follow_up_note("what is the mash", "What is the MASH?") == ""
+
+
+def test_urgent_answer_splits_into_alert_steps_and_the_rest():
+    steps = "**If worried now:**\n- Call 999 now.\n- Tell your DSL.\nNot a replacement."
+    text = f"{steps}\n\n**What the knowledge base says:**\nX [1]"
+    steps, rest = messages.split_urgent(text)
+    assert rest == "X [1]" and steps.startswith("**If worried now:**")
+    html = messages.render_urgent_steps(steps + "\n- <b>x</b>")
+    assert html.startswith('<div class="pka-urgent" role="alert">')
+    assert "<strong>If worried now:</strong>" in html and "<li>Call 999 now.</li>" in html
+    assert "&lt;b&gt;" in html and "<b>" not in html
+
+
+def test_lower_words_keeps_abbreviations():
+    assert render.lower_words("DSL") == "DSL"
+    assert render.lower_words("Practitioner") == "practitioner"
+    assert render.lower_words("New board member") == "new board member"
+
+
+def test_citation_source_is_a_details_with_the_anchored_highlighted_passage():
+    html = render.citation_source(CITATION, "3", glossary=G)
+    assert html.startswith('<details class="pka-source"><summary')
+    assert '<div class="pka-passage" id="pka-3-cite-1">' in html and "<mark" in html
+    assert "\n\n" not in html  # one markdown block
 
 
 def test_citation_meta_and_labels():

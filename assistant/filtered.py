@@ -1,0 +1,39 @@
+"""Answers under filters: a question that names a review (from the review index) which no passage the filters
+allow mentions is not answered from unrelated passages of the filtered documents.
+
+Without filters the review index answers such questions itself (assistant/safeguarding.py); with filters the
+answer is composed from the filtered passages only, and the best of those can share the question's other words
+("review", "teach") while being about something else.
+
+Imports: stdlib, assistant.compose, assistant.reviews.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.compose import SIGNPOST, Composition
+from assistant.reviews import Review
+
+
+def named_reviews(question: str, reviews: list[Review]) -> list[str]:
+    """The review names (Child Z, Family CC, …) the question names, longest first, as the index spells them."""
+    names = sorted({r.name for r in reviews}, key=len, reverse=True)
+    return [n for n in names if re.search(rf"(?<!\w){re.escape(n)}(?!\w)", question, re.I)]
+
+
+def check_filtered(question: str, result: Composition, reviews: list[Review]) -> Composition:
+    """`result`, or an abstention when the question names a review and no cited passage mentions it."""
+    if result.abstained:
+        return result
+    names = named_reviews(question, reviews)
+    if not names:
+        return result
+    cited = " ".join(c.text for c in result.citations)
+    if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", cited, re.I) for n in names):
+        return result
+    text = (
+        f"Nothing in the documents these filters allow mentions {names[0]}, so I won't answer from unrelated "
+        "passages. Clear the filters to search every document. " + SIGNPOST
+    )
+    return Composition(answer=text, abstained=True, citations=[], kind="abstain")
