@@ -38,7 +38,7 @@ def ask(
     if answer is None:
         answer = _ask_here(settings, question)
     note = f"Mode: {answer.get('mode', 'extractive')}"
-    if answer.get("fallback_reason"):
+    if answer.get("fallback_reason"):  # a code from assistant.generate.REASONS (importing it here costs 2 s)
         note += f" (the generative answer was not used: {answer['fallback_reason']})"
     note += f"; {where}, in {time.perf_counter() - started:.1f} s."
     if as_json:

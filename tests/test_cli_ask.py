@@ -98,10 +98,11 @@ def test_generative_fallback_is_reported_with_its_reason(corpus: dict[str, str])
     # An LLM endpoint nobody listens on: the API falls back to the extractive answer and says why.
     dead_llm = f"http://127.0.0.1:{free_port()}/v1"
     with api_server({**corpus, "PKA_LLM_BASE_URL": dead_llm, "PKA_LLM_TIMEOUT_S": "2"}) as url:
-        result = ask([QUESTION], {**corpus, "PKA_API_URL": url})
+        result = ask(["How many rapid reviews were held?"], {**corpus, "PKA_API_URL": url})
     assert result.returncode == 0, result.stderr
+    assert "9 rapid reviews were held" in result.stdout
     mode_line = next(line for line in result.stdout.splitlines() if line.startswith("Mode: "))
-    assert mode_line.startswith("Mode: extractive (the generative answer was not used: ")
+    assert mode_line.startswith("Mode: extractive (the generative answer was not used: llm_"), mode_line
     assert f"answered by the API at {url}" in mode_line
 
 
