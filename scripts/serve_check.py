@@ -1,6 +1,7 @@
 """Helpers for scripts/up.sh (stdlib only).
 
     python scripts/serve_check.py where              -> "API_HOST API_PORT UI_PORT" from the PKA_ settings (.env too)
+    python scripts/serve_check.py busy HOST PORT...  -> exit 1, naming it, when something already listens on a port
     python scripts/serve_check.py wait URL --pid PID [--timeout S] [--field NAME]
         -> waits until URL answers 200 while process PID lives; prints the JSON field NAME of the body if asked.
            Exit 0 when it answered, 3 when PID exited first, 4 on timeout.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import sys
 import time
 import urllib.error
@@ -29,6 +31,16 @@ def where() -> int:
         return 2
     host = "127.0.0.1" if s.api_host in ("", "0.0.0.0", "::") else s.api_host
     print(host, s.api_port, s.ui_port)
+    return 0
+
+
+def busy(host: str, ports: list[int]) -> int:
+    for port in ports:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            s.settimeout(2)
+            if s.connect_ex((host, port)) == 0:
+                print(f"port {port} on {host} is already in use (another `make up` or `pka serve`?)", file=sys.stderr)
+                return 1
     return 0
 
 
@@ -70,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("where")
+    b = sub.add_parser("busy")
+    b.add_argument("host")
+    b.add_argument("ports", type=int, nargs="+")
     w = sub.add_parser("wait")
     w.add_argument("url")
     w.add_argument("--pid", type=int, required=True)
@@ -78,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.cmd == "where":
         return where()
+    if args.cmd == "busy":
+        return busy(args.host, args.ports)
     return wait(args.url, args.pid, args.timeout, args.field)
 
 

@@ -19,6 +19,9 @@ else
 fi
 export HF_HUB_OFFLINE=1
 read -r HOST API_PORT UI_PORT < <("$PY" scripts/serve_check.py where) || { echo "up: cannot read the settings" >&2; exit 2; }
+ports=("$API_PORT")
+[ -f ui/app.py ] && ports+=("$UI_PORT")
+"$PY" scripts/serve_check.py busy "$HOST" "${ports[@]}" || { echo "up: stop that first, or set PKA_API_PORT / PKA_UI_PORT." >&2; exit 1; }
 
 step "[2/4] ingest (the embedding model loads first; unchanged files are skipped)"
 log=$(mktemp)
@@ -43,7 +46,7 @@ elif [ "$rc" != 0 ]; then
   exit "$rc"
 fi
 
-step "[3/4] API on port $API_PORT: waiting for /health to answer"
+step "[3/4] start the API (port $API_PORT) and wait for /health to answer"
 "$PY" -m pka_cli serve --port "$API_PORT" &
 pids+=($!)
 set +e
@@ -61,7 +64,7 @@ fi
 echo "API on http://$HOST:$API_PORT (docs at /docs; $chunks chunks)"
 
 if [ -f ui/app.py ]; then
-  step "[4/4] UI on port $UI_PORT: waiting for it to answer"
+  step "[4/4] start the UI (port $UI_PORT) and wait for it to answer"
   UI_HOST=${PKA_UI_HOST:-127.0.0.1}
   PKA_API_URL=${PKA_API_URL:-http://$HOST:$API_PORT} "$PY" -m streamlit run ui/app.py \
     --server.address "$UI_HOST" --server.port "$UI_PORT" --server.headless true \

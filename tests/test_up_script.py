@@ -113,9 +113,8 @@ def test_up_serves_what_ingested_and_reports_the_bad_file(tmp_path: Path) -> Non
         text = "\n".join(up.seen)
         assert "up: some files could not be ingested" in text
         assert "Not ingested" in text and "  FAILED  scan.pdf: is not a PDF" in text
-        answer = httpx.post(
-            f"http://127.0.0.1:{api_port}/ask", json={"question": "What did the Child Q rapid review teach?"}, timeout=60
-        )
+        question = {"question": "What did the Child Q rapid review teach?"}
+        answer = httpx.post(f"http://127.0.0.1:{api_port}/ask", json=question, timeout=60)
         assert answer.status_code == 200 and "non-mobile baby" in answer.json()["answer"]
     finally:
         rc = up.stop()
@@ -136,7 +135,7 @@ def test_up_stops_when_nothing_ingested(tmp_path: Path) -> None:
     finally:
         up.stop()
     assert rc == 1, text
-    assert "nothing was ingested" in text and "API on" not in text and "UI on" not in text
+    assert "nothing was ingested" in text and "API on http" not in text and "UI on http" not in text
     assert not listening(int(env["PKA_API_PORT"]))
 
 
@@ -150,7 +149,25 @@ def test_up_stops_on_a_real_ingest_failure(tmp_path: Path) -> None:
         up.stop()
     assert rc == 2, text
     assert "Error: The knowledge folder" in text and "the ingest failed (exit 2" in text
-    assert "[3/4]" not in text and "API on" not in text
+    assert "[3/4]" not in text and "API on http" not in text
+
+
+def test_up_refuses_a_port_already_in_use(tmp_path: Path) -> None:
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(FIXTURES, knowledge)
+    env = up_env(tmp_path, knowledge)
+    with socket.socket() as other:  # something else already serves the API port
+        other.bind(("127.0.0.1", int(env["PKA_API_PORT"])))
+        other.listen()
+        up = Up(env)
+        try:
+            text = up.output()
+            rc = up.proc.wait(timeout=60)
+        finally:
+            up.stop()
+    assert rc == 1, text
+    assert f"port {env['PKA_API_PORT']} on 127.0.0.1 is already in use" in text
+    assert "[2/4]" not in text and not (tmp_path / "data").exists()  # stopped before ingesting anything
 
 
 FAKE_PYTHON = """#!/usr/bin/env bash
