@@ -103,4 +103,3 @@ def ask_remote(settings: Settings, target: ApiTarget, question: str) -> RemoteAn
     if 400 <= response.status_code < 500:
         raise BadInput(message or f"the API refused the question (HTTP {response.status_code})")
     return RemoteAnswer(None, f"the API at {target.url} failed (HTTP {response.status_code}: {message or code})")
-

@@ -1,10 +1,10 @@
 """Helpers for scripts/up.sh (stdlib only).
 
-    python scripts/serve_check.py where              -> "API_HOST API_PORT UI_PORT" from the PKA_ settings (.env too)
-    python scripts/serve_check.py busy HOST PORT...  -> exit 1, naming it, when something already listens on a port
-    python scripts/serve_check.py wait URL --pid PID [--timeout S] [--field NAME]
-        -> waits until URL answers 200 while process PID lives; prints the JSON field NAME of the body if asked.
-           Exit 0 when it answered, 3 when PID exited first, 4 on timeout.
+python scripts/serve_check.py where              -> "API_HOST API_PORT UI_PORT" from the PKA_ settings (.env too)
+python scripts/serve_check.py busy HOST PORT...  -> exit 1, naming it, when something already listens on a port
+python scripts/serve_check.py wait URL --pid PID [--timeout S] [--field NAME]
+    -> waits until URL answers 200 while process PID lives; prints the JSON field NAME of the body if asked.
+       Exit 0 when it answered, 3 when PID exited first, 4 on timeout.
 """
 
 from __future__ import annotations
