@@ -123,3 +123,32 @@ def test_the_real_model_loads_quietly(tmp_path: Path, knowledge: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "non-mobile baby" in result.stdout
     assert "Loading" not in result.stderr and "it/s" not in result.stderr and "%|" not in result.stderr, result.stderr
+
+
+def test_which_api_is_asked() -> None:
+    from assistant.remote import api_target
+    from core.config import Settings
+
+    def target(**kw: object):  # type: ignore[no-untyped-def]
+        return api_target(Settings(_env_file=None, **kw))  # type: ignore[call-arg]  # pydantic-settings init kwarg
+
+    assert target() == target(api_port=8000)
+    assert target().url == "http://127.0.0.1:8000" and not target().explicit
+    assert target(api_host="0.0.0.0", api_port=9001).url == "http://127.0.0.1:9001"  # listening everywhere
+    assert target(api_host="::1").url == "http://[::1]:8000"
+    named = target(api_url="http://10.0.0.5:8000/")
+    assert named.url == "http://10.0.0.5:8000" and named.explicit  # PKA_API_URL: used as given
+    assert api_target(Settings(_env_file=None), "http://h:1").explicit  # type: ignore[call-arg]
+
+
+def test_store_fingerprint_follows_the_store_not_the_spelling(tmp_path: Path) -> None:
+    from core.config import Settings
+
+    def fp(**kw: object) -> str:
+        return Settings(_env_file=None, **kw).store_id  # type: ignore[call-arg]  # pydantic-settings init kwarg
+
+    assert fp(data_dir=tmp_path / "d") == fp(data_dir=tmp_path / "x" / ".." / "d")
+    assert fp(data_dir=tmp_path / "d") != fp(data_dir=tmp_path / "e")
+    assert fp(data_dir=tmp_path / "d", collection="other") != fp(data_dir=tmp_path / "d")
+    assert fp(chroma_host="db", chroma_port=8001) != fp(chroma_host="db", chroma_port=8002)
+    assert str(tmp_path) not in fp(data_dir=tmp_path / "d")  # a fingerprint, not the path
