@@ -18,6 +18,8 @@ else
   PKA_VENV=$VENV bash scripts/install.sh
 fi
 export HF_HUB_OFFLINE=1
+# the model libraries' own bars ("Loading weights") and advice are noise here; the ingest keeps its progress bar
+export HF_HUB_DISABLE_PROGRESS_BARS=${HF_HUB_DISABLE_PROGRESS_BARS:-1} TRANSFORMERS_VERBOSITY=${TRANSFORMERS_VERBOSITY:-error}
 read -r HOST API_PORT UI_PORT < <("$PY" scripts/serve_check.py where) || { echo "up: cannot read the settings" >&2; exit 2; }
 ports=("$API_PORT")
 [ -f ui/app.py ] && ports+=("$UI_PORT")
