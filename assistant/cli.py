@@ -3,30 +3,78 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import time
+from typing import Any
 
 import typer
 
-from core.config import get_settings
+from core.config import Settings, get_settings
 
 
 def ask(
     question: str = typer.Argument(..., help="The question to ask."),
     as_json: bool = typer.Option(False, "--json", help="Print the full answer as JSON."),
+    api: str | None = typer.Option(
+        None, "--api", help="Ask the API at this URL (default: PKA_API_URL, or the configured port when it answers)."
+    ),
+    local: bool = typer.Option(False, "--local", help="Answer in this process, even when an API is running."),
 ) -> None:
-    """Answer a question from the knowledge base, with numbered sources."""
+    """Answer a question from the knowledge base, with numbered sources. Asks the running API when there is one
+    (fast); otherwise loads the model and the index here."""
+    from assistant.remote import api_target, ask_remote
+
+    settings = get_settings()
+    started = time.perf_counter()
+    answer: dict[str, Any] | None = None
+    if local:
+        where = "answered here (--local)"
+    else:
+        target = api_target(settings, api)
+        remote = ask_remote(settings, target, question)
+        answer = remote.answer
+        where = f"answered by the API at {target.url}" if answer is not None else f"answered here: {remote.reason}"
+    if answer is None:
+        answer = _ask_here(settings, question)
+    note = f"Mode: {answer.get('mode', 'extractive')}"
+    if answer.get("fallback_reason"):  # a code from assistant.generate.REASONS (importing it here costs 2 s)
+        note += f" (the generative answer was not used: {answer['fallback_reason']})"
+    note += f"; {where}, in {time.perf_counter() - started:.1f} s."
+    if as_json:
+        typer.echo(json.dumps(answer, indent=2))
+        typer.echo(note, err=True)
+        return
+    typer.echo(answer["answer"])
+    citations = answer.get("citations") or []
+    if citations:
+        typer.echo("\nSources:")
+        for c in citations:
+            where_in = " · ".join(p for p in (c.get("section"), f"p. {c['page']}" if c.get("page") else "") if p)
+            typer.echo(f"[{c['n']}] {c['title']}{' — ' + where_in if where_in else ''} ({c['document_id']})")
+    typer.echo(f"\n{note}")
+
+
+def _ask_here(settings: Settings, question: str) -> dict[str, Any]:
+    """Load the model and the index in this process, without progress bars or library chatter."""
+    quiet_model_loading()
     from assistant.service import build_service
 
-    service = build_service(get_settings())
-    answer = service.ask(question)
-    if as_json:
-        typer.echo(json.dumps(answer.model_dump(), indent=2))
-        return
-    typer.echo(answer.answer)
-    if answer.citations:
-        typer.echo("\nSources:")
-        for c in answer.citations:
-            where = " · ".join(p for p in (c.section, f"p. {c.page}" if c.page else "") if p)
-            typer.echo(f"[{c.n}] {c.title}{' — ' + where if where else ''} ({c.document_id})")
+    return build_service(settings).ask(question).model_dump()
+
+
+def quiet_model_loading() -> None:
+    """Silence the model libraries' progress bars ("Loading weights") and info logging; errors still show."""
+    for name, value in (
+        ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+        ("TQDM_DISABLE", "1"),
+        ("TRANSFORMERS_VERBOSITY", "error"),
+        ("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1"),
+        ("TOKENIZERS_PARALLELISM", "false"),
+    ):
+        os.environ.setdefault(name, value)
+    for name in ("transformers", "sentence_transformers", "huggingface_hub", "chromadb"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def serve(

@@ -6,6 +6,7 @@ a Settings instance.
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -66,7 +67,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
     ui_port: int = Field(8501, ge=1, le=65535)
-    api_url: str = "http://127.0.0.1:8000"  # used by the UI
+    api_url: str = "http://127.0.0.1:8000"  # used by the UI; set, `pka ask` asks this API
+    api_key: str = ""  # the bearer token `pka ask` sends to the API (when PKA_API_KEYS is set there)
     max_question_chars: int = Field(2000, ge=10)
     max_history_turns: int = Field(20, ge=0)
     log_questions: bool = False
@@ -114,6 +116,17 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def store_id(self) -> str:
+        """A short fingerprint of the store these settings open (never the path itself): a client compares it with
+        a running API's to know whether that API serves the same knowledge base."""
+        where = (
+            f"chroma://{self.chroma_host}:{self.chroma_port}"
+            if self.chroma_host
+            else self.data_dir.expanduser().resolve().as_uri()
+        )
+        return hashlib.sha256(f"{where}#{self.collection}".encode()).hexdigest()[:16]
 
 
 @lru_cache

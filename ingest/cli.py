@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from tqdm import tqdm
 
 from core.config import get_settings
-from core.embeddings import build_embedder
-from core.store import open_store
-from ingest.flagging import flagged_row
-from ingest.pipeline import IngestReport, ingest_corpus
+
+if TYPE_CHECKING:  # the heavy modules load when the command runs, so that other `pka` commands start fast
+    from ingest.pipeline import IngestReport
 
 
 def ingest(
@@ -21,6 +20,12 @@ def ingest(
     rebuild: bool = typer.Option(False, "--rebuild", help="Delete the store and ingest everything again."),
 ) -> None:
     """Parse, chunk, embed and store the documents; unchanged files are skipped."""
+    from tqdm import tqdm
+
+    from core.embeddings import build_embedder
+    from core.store import open_store
+    from ingest.pipeline import ingest_corpus
+
     settings = get_settings()
     if rebuild and not settings.chroma_host and settings.chroma_path.exists():
         shutil.rmtree(settings.chroma_path)
@@ -40,6 +45,10 @@ def ingest(
 
 def flagged(as_json: bool = typer.Option(False, "--json", help="Print them as JSON lines.")) -> None:
     """List the passages ingest flagged as planted instructions (kept out of answers and search)."""
+    from core.embeddings import build_embedder
+    from core.store import open_store
+    from ingest.flagging import flagged_row
+
     settings = get_settings()
     embedder = build_embedder(settings)
     chunks = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim).flagged_chunks()

@@ -269,6 +269,7 @@ def _routes(app: FastAPI) -> None:
             documents=docs,
             embedding_model=service.embedder.model_id,
             index_current=current,
+            store_id=service.settings.store_id,
         )
 
     @app.post("/search", response_model=SearchResponse, responses={504: {"model": ErrorBody}})

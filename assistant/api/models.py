@@ -84,6 +84,8 @@ class Health(_Strict):
     embedding_model: str
     # False between an ingest and the moment this process's search index has caught up with it
     index_current: bool = True
+    # fingerprint of the store served (Settings.store_id): `pka ask` uses this API only when it matches its own
+    store_id: str = ""
 
 
 ChunkId = Annotated[str, Field(min_length=1, max_length=300)]
