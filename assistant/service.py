@@ -17,11 +17,11 @@ from assistant.compose import Composer, Composition
 from assistant.conversation import standalone
 from assistant.generate import Generator, OnToken, build_generator
 from assistant.retrieval import Retriever
-from assistant.safeguarding import Safeguarding, is_urgent
+from assistant.safeguarding import Safeguarding
 from assistant.security import redact
 from core.config import Settings
 from core.embeddings import Embedder, build_embedder
-from core.errors import NotFound
+from core.errors import EmptyKnowledgeBase, NotFound, StoreUnavailable
 from core.glossary import Glossary
 from core.store import ChunkStore, DocumentRecord, open_store
 from core.types import Answer, Filters, SearchHit
@@ -56,9 +56,16 @@ class AssistantService:
         """Answer from the documents. With an LLM configured (PKA_LLM_BASE_URL) the model writes the answer and
         its citations are enforced (assistant.generate); its raw text goes to on_token as it arrives."""
         t0 = time.perf_counter()
-        self.retriever.refresh(wait=False)
+        # Urgency is decided first, from the message alone: the signposting never waits on, or fails with, retrieval.
+        urgent = self.safeguarding.is_urgent(question)
         query = standalone(question, history or [])
-        hits = self.retriever.search(query, top_k=self.settings.answer_passages, filters=filters)
+        try:
+            self.retriever.refresh(wait=False)
+            hits = self.retriever.search(query, top_k=self.settings.answer_passages, filters=filters)
+        except (EmptyKnowledgeBase, StoreUnavailable):
+            if not urgent:
+                raise
+            return self._signposting_only(question, query)
         t1 = time.perf_counter()
         result = None if filters is not None and not filters.is_empty() else self.safeguarding.answer(query)
         composed = result is None
@@ -84,7 +91,6 @@ class AssistantService:
                 outcome.timings_ms,
             )
         tg = time.perf_counter() - tg  # the model's share, reported as "generate" and "enforce", not "compose"
-        urgent = is_urgent(question)
         text = result.answer + self._currency_notes(result)
         if urgent:
             # A live concern about a child: the fixed signposting comes first, then what the documents say.
@@ -109,6 +115,19 @@ class AssistantService:
                 "compose": round((t2 - t1 - tg) * 1000, 2),
                 **generate_ms,
             },
+        )
+
+    def _signposting_only(self, question: str, query: str) -> Answer:
+        """An urgent message when the documents cannot be searched: the fixed signposting still answers."""
+        text = self.safeguarding.signposting.text(self.retriever.home_partnership_name)
+        return Answer(
+            question=question,
+            standalone_question=query,
+            answer=f"{text}\n\n(The knowledge base cannot be searched right now, so no documents are quoted.)",
+            abstained=True,
+            citations=[],
+            urgent=True,
+            kind="urgent",
         )
 
     def _currency_notes(self, result: Composition) -> str:
