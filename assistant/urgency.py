@@ -236,7 +236,9 @@ def _weights(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelUnavailable(f"The urgent-concern weights {path} cannot be read ({exc}): run `pka train-urgent`.")
+        raise ModelUnavailable(
+            f"The urgent-concern weights {path} cannot be read ({exc}): run `pka train-urgent`."
+        ) from exc
 
 
 class UrgencyDetector:

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from assistant.urgency import FEATURES, STRUCTURAL, WEIGHTS_PATH, LinearModel, Lexicon, model_key, structural_matrix
+from assistant.urgency import FEATURES, STRUCTURAL, WEIGHTS_PATH, Lexicon, LinearModel, model_key, structural_matrix
 from core.embeddings import Embedder
 from core.errors import BadInput
 
-C_GRID = (0.03, 0.1, 0.3, 1.0)
+C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
 WEIGHT_GRID = (2.0, 5.0)
 TARGET_RECALL = 0.99
 INNER_FOLDS = 5

@@ -21,14 +21,21 @@ def urgent_figures(service: AssistantService, weights: Path = WEIGHTS_PATH) -> d
     key = model_key(service.retriever.embedder)
     cv = models.get(key, models["structural"])["cross_validation"]
     out = {
-        name: {"urgent": f["urgent"], "lookalikes": f["not_urgent"], "recall": f["recall"] or 0.0,
-               "false_alarm_rate": f["false_alarm_rate"] or 0.0}
+        name: {
+            "urgent": f["urgent"],
+            "lookalikes": f["not_urgent"],
+            "recall": f["recall"] or 0.0,
+            "false_alarm_rate": f["false_alarm_rate"] or 0.0,
+        }
         for name, f in cv["by_source"].items()
     }
     total_u = sum(f["urgent"] for f in out.values())
     total_c = sum(f["lookalikes"] for f in out.values())
     out["all (pooled)"] = {
-        "urgent": total_u, "lookalikes": total_c, "recall": cv["recall"], "false_alarm_rate": cv["false_alarm_rate"]
+        "urgent": total_u,
+        "lookalikes": total_c,
+        "recall": cv["recall"],
+        "false_alarm_rate": cv["false_alarm_rate"],
     }
     return out
 
