@@ -1,8 +1,8 @@
 """Fit and cross-validate the urgent-concern detector (assistant/urgency.py) on every labelled message.
 
 Messages: evals/urgent*.jsonl (`{"text", "urgent"}` a line). Features: the sentence embedding and the structural
-signals, standardised. Model: scikit-learn's LogisticRegression with class weight `miss_weight` on the urgent
-class, so a miss costs more than a false alarm. The regularisation C and the class weight are chosen by an inner
+signals, standardised. Model: scikit-learn's LogisticRegression (liblinear) with class weight `miss_weight` on the
+urgent class, so a miss costs more than a false alarm. The regularisation C and the class weight are chosen by an inner
 cross-validation on the training messages only, and so is the threshold: the highest one that keeps the inner
 out-of-fold recall at `target_recall`, set halfway down to the next score so that near misses fall on the urgent
 side. The reported figures are from an outer stratified 10-fold cross-validation, each fold's model, C, weight
@@ -24,8 +24,9 @@ from assistant.urgency import FEATURES, STRUCTURAL, WEIGHTS_PATH, Lexicon, Linea
 from core.embeddings import Embedder
 from core.errors import BadInput
 
-C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
-WEIGHT_GRID = (2.0, 5.0)
+C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+WEIGHT_GRID = (2.0, 5.0, 10.0)
+Grid = tuple[tuple[float, ...], tuple[float, ...]]  # (C values, miss weights)
 TARGET_RECALL = 0.99
 INNER_FOLDS = 5
 
@@ -73,7 +74,7 @@ def _fit(x: np.ndarray, y: np.ndarray, c: float, weight: float) -> tuple[Any, np
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-8] = 1.0
-    clf = LogisticRegression(C=c, class_weight={0: 1.0, 1: weight}, max_iter=5000)
+    clf = LogisticRegression(C=c, class_weight={0: 1.0, 1: weight}, solver="liblinear", max_iter=5000)
     clf.fit((x - mean) / scale, y)
     return clf, mean, scale
 
@@ -98,13 +99,15 @@ def _folds(y: np.ndarray, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarra
     return list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
 
 
-def choose(x: np.ndarray, y: np.ndarray, *, target: float = TARGET_RECALL, seed: int = 0) -> dict[str, float]:
+def choose(
+    x: np.ndarray, y: np.ndarray, *, target: float = TARGET_RECALL, seed: int = 0, grid: Grid = (C_GRID, WEIGHT_GRID)
+) -> dict[str, float]:
     """C, class weight and threshold from an inner cross-validation on (x, y) alone: the fewest inner false alarms
     at the target recall (ties: the smaller C, then the larger weight)."""
     folds = _folds(y, INNER_FOLDS, seed)
     best: tuple[float, float, float, float] | None = None
-    for c in C_GRID:
-        for weight in WEIGHT_GRID:
+    for c in grid[0]:
+        for weight in grid[1]:
             oof = np.zeros(len(y))
             for tr, te in folds:
                 oof[te] = _scores(x[tr], y[tr], x[te], c, weight)
@@ -117,8 +120,10 @@ def choose(x: np.ndarray, y: np.ndarray, *, target: float = TARGET_RECALL, seed:
     return {"C": best[1], "miss_weight": -best[2], "threshold": best[3], "inner_false_alarm_rate": best[0]}
 
 
-def fit_model(x: np.ndarray, y: np.ndarray, *, embedding: bool, seed: int = 0) -> tuple[LinearModel, dict]:
-    params = choose(x, y, seed=seed)
+def fit_model(
+    x: np.ndarray, y: np.ndarray, *, embedding: bool, seed: int = 0, grid: Grid = (C_GRID, WEIGHT_GRID)
+) -> tuple[LinearModel, dict]:
+    params = choose(x, y, seed=seed, grid=grid)
     clf, mean, scale = _fit(x, y, params["C"], params["miss_weight"])
     model = LinearModel(
         mean=mean,
@@ -151,12 +156,14 @@ class CrossValidation:
         }
 
 
-def cross_validate(x: np.ndarray, data: Labelled, *, folds: int = 10, seed: int = 0) -> CrossValidation:
+def cross_validate(
+    x: np.ndarray, data: Labelled, *, folds: int = 10, seed: int = 0, grid: Grid = (C_GRID, WEIGHT_GRID)
+) -> CrossValidation:
     """Outer stratified k-fold: every message is scored by a model (and threshold) fitted without it."""
     y = data.labels
     flagged = np.zeros(len(y), dtype=bool)
     for tr, te in _folds(y, folds, seed):
-        params = choose(x[tr], y[tr], seed=seed)
+        params = choose(x[tr], y[tr], seed=seed, grid=grid)
         scores = _scores(x[tr], y[tr], x[te], params["C"], params["miss_weight"])
         flagged[te] = scores >= params["threshold"]
     src = np.asarray(data.sources)
@@ -186,6 +193,7 @@ def train(
     out: Path = WEIGHTS_PATH,
     folds: int = 10,
     seed: int = 0,
+    grid: Grid = (C_GRID, WEIGHT_GRID),
 ) -> dict[str, Any]:
     """Cross-validate, then fit on every message and write the weights: one model over the embedder's embeddings
     and the structural signals, one over the structural signals alone (for any other embedder)."""
@@ -202,12 +210,13 @@ def train(
             "urgent": int(data.labels.sum()),
             "target_recall": TARGET_RECALL,
             "seed": seed,
+            "grid": {"C": list(grid[0]), "miss_weight": list(grid[1])},
         },
         "models": {},
     }
     for key, x, embedding in ((model_key(embedder), xe, True), (STRUCTURAL, xs, False)):
-        cv = cross_validate(x, data, folds=folds, seed=seed)
-        model, params = fit_model(x, data.labels, embedding=embedding, seed=seed)
+        cv = cross_validate(x, data, folds=folds, seed=seed, grid=grid)
+        model, params = fit_model(x, data.labels, embedding=embedding, seed=seed, grid=grid)
         report["models"][key] = {
             **model.to_json(),
             "dim": getattr(embedder, "dim", None) if embedding else None,

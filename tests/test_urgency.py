@@ -135,10 +135,11 @@ def test_train_writes_weights_that_score_as_they_were_fitted(tmp_path: Path) -> 
     folder = _labelled_folder(tmp_path)
     out = tmp_path / "weights.json"
     embedder = HashingEmbedder()
-    report = train(embedder, folder=folder, out=out, folds=3)
+    report = train(embedder, folder=folder, out=out, folds=3, grid=((0.1,), (5.0,)))
     model = report["models"]["hashing-256"]
     assert set(report["models"]) == {"hashing-256", "structural"}
     assert 0 <= model["cross_validation"]["recall"] <= 1 and model["dim"] == 256
+    assert model["chosen"]["C"] == 0.1 and model["chosen"]["miss_weight"] == 5.0
     assert len(model["coef"]) == 256 + len(FEATURES)
     detector = UrgencyDetector(embedder, weights_path=out)
     assert detector.model_key == "hashing-256" and detector.embedder is embedder
@@ -169,16 +170,17 @@ def test_train_urgent_cli_reports_a_missing_folder_plainly(tmp_path: Path) -> No
     assert not (tmp_path / "w.json").exists()
 
 
+@pytest.mark.slow
 def test_train_urgent_cli_prints_cross_validated_figures_and_misses(tmp_path: Path) -> None:
-    folder = _labelled_folder(tmp_path, n=20)
+    folder = _labelled_folder(tmp_path, n=10)
     out = tmp_path / "w.json"
     result = run_cli(
-        ["train-urgent", "--folder", str(folder), "--out", str(out), "--folds", "3"],
+        ["train-urgent", "--folder", str(folder), "--out", str(out), "--folds", "2"],
         {"PKA_EMBEDDING_BACKEND": "hashing"},
     )
     assert result.returncode == 0, result.stderr
-    assert "3-fold cross-validated recall" in result.stdout and "false-alarm rate" in result.stdout
-    assert "misses (" in result.stdout and json.loads(out.read_text())["trained_on"]["messages"] == 40
+    assert "2-fold cross-validated recall" in result.stdout and "false-alarm rate" in result.stdout
+    assert "misses (" in result.stdout and json.loads(out.read_text())["trained_on"]["messages"] == 20
 
 
 def _empty_service(tmp_path: Path):
