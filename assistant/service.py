@@ -58,6 +58,7 @@ class AssistantService:
         t0 = time.perf_counter()
         # Urgency is decided first, from the message alone: the signposting never waits on, or fails with, retrieval.
         urgent = self.safeguarding.is_urgent(question)
+        tu = time.perf_counter()
         query = standalone(question, history or [])
         try:
             self.retriever.refresh(wait=False)
@@ -111,7 +112,8 @@ class AssistantService:
             mode=mode,
             fallback_reason=fallback_reason,
             timings_ms={
-                "retrieve": round((t1 - t0) * 1000, 2),
+                "urgency": round((tu - t0) * 1000, 2),
+                "retrieve": round((t1 - tu) * 1000, 2),
                 "compose": round((t2 - t1 - tg) * 1000, 2),
                 **generate_ms,
             },
