@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from assistant.cli import ask, serve
+from assistant.cli import ask, serve, train_urgent
 from core.config import get_settings
 from core.errors import BadInput, PKAError
 from evals.cli import eval_command, eval_safeguarding_command
@@ -21,6 +21,7 @@ app.command("serve")(serve)
 app.command("eval")(eval_command)
 app.command("eval-safeguarding")(eval_safeguarding_command)
 app.command("flagged")(flagged)
+app.command("train-urgent")(train_urgent)
 
 feedback_app = typer.Typer(help="Feedback people gave on answers (kept in the data folder).", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")

@@ -18,6 +18,8 @@ from assistant.citing import Citer
 from assistant.compose import Composition
 from assistant.retrieval import Retriever, places, review_names
 from assistant.reviews import Review, Theme, build_index, label, load_themes, theme_counts
+from assistant.urgency import detector_for
+from core.embeddings import Embedder
 from core.errors import BadInput
 from core.text import terms
 from core.types import Chunk
@@ -39,74 +41,14 @@ _KIND_WORDS = {
 
 
 # ---- urgent concern -----------------------------------------------------------------------------------------
-_CHILD = (
-    r"(?:child|children|kid|boy|girl|baby|babies|infant|toddler|teen(?:ager)?|young person|pupil|student|son|"
-    r"daughter|sibling|newborn|\d{1,2}[- ]?(?:year|month|week)[- ]?old)s?"
-)
-_DISCLOSURE = re.compile(
-    rf"\b(?:{_CHILD})\b[^.?!]{{0,40}}?\b(?:has |have |just )?(?:told|tells|disclosed|discloses|said|says|is saying|"
-    r"confided|showed|shows|admitted|mentioned|reported)\b"
-    r"|\b(?:has|have|just) disclosed\b|\bdisclosed to (?:me|us)\b|\btold (?:me|us) (?:that )?(?:she|he|they)\b",
-    re.I,
-)
-_LIVE = re.compile(
-    r"\b(?:right now|now|today|tonight|this (?:morning|afternoon|evening)|at the moment|currently|just now|"
-    r"is with me|in front of me|on my caseload|i(?:'m| am) (?:worried|concerned|scared|frightened)|"
-    r"i(?:'ve| have) (?:just )?(?:seen|noticed|found)|i think (?:a|the|this|my) |we(?:'re| are) worried|"
-    r"doesn'?t want to go home|won'?t go home|refus\w+ to go home|hasn'?t been seen|i(?:'m| am) (?:seeing|visiting)|"
-    r"during (?:my|a|the) (?:visit|session|appointment|lesson)|again)\b",
-    re.I,
-)
-_HARM = re.compile(
-    r"\b(?:bruis\w*|injur\w*|marks?|burns?|fractur\w*|hit|hits|hitting|beat\w*|punch\w*|kick\w*|slapp\w*|shak\w*|"
-    r"hurt\w*|abus\w*|touch\w*|sexual\w*|rap\w+|assault\w*|self[- ]harm\w*|cutting|suicid\w*|overdos\w*|"
-    r"knife|weapon|threat\w*|scared|frightened|afraid|missing|run(?:ning)? away|locked|left alone|"
-    r"unsupervised|starv\w*|hungry|no food|neglect\w*|drunk|drugs?|county lines|groom\w*|exploit\w*|"
-    r"fgm|cut(?:ting)? ritual|forced (?:to )?marr\w*|kicked out|homeless|violence|domestic abuse|strangl\w*|"
-    r"unexplained|not breathing|unresponsive|black eye|wants? to die|kill (?:her|him|them)sel(?:f|ves)|"
-    r"end (?:her|his|their) life|hasn'?t been seen|(?:to be|get) married|flinch\w*|planning fgm|cuts?|alcohol|"
-    r"older (?:men|man|boys?)|sleeping (?:in a car|rough|on the streets?)|nowhere to (?:stay|sleep|go))\b",
-    re.I,
-)
-_KNOWLEDGE_Q = re.compile(
-    r"\b(?:how many|what (?:did|does|do) (?:the|our|their) (?:review|report|annual report|minutes|board|partnership|"
-    r"procedure|protocol|policy|training)|which reviews?|themes?|in (?:the |our )?(?:annual )?report|statistics|"
-    r"figures?|numbers? of|learning from|what did .{0,30} (?:teach|say)|who chairs|priorit\w+|training courses?)\b",
-    re.I,
-)
+def is_urgent(question: str, embedder: Embedder | None = None) -> bool:
+    """A message that describes a live risk to a particular child, rather than asking what the documents say.
 
-
-_INTERROGATIVE = re.compile(
-    r"^\W*(?:what|which|how|who|whom|whose|when|where|why|is there|are there|do|does|did|can|could|should|tell me|"
-    r"give me|summari[sz]e|list|show|explain|describe|compare|find)\b",
-    re.I,
-)
-_SPECIFIC_CHILD = re.compile(
-    r"\b(?:a|an|the|this|that|my|our|one of my|one of our|one of the|his|her|their|mum's|dad's)\s+"
-    rf"(?:[\w'-]+\s+){{0,2}}{_CHILD}\b|\b\d{{1,2}}[- ]?(?:year|month|week|day)[- ]?old\b"
-    r"|\b(?:twins|a lad|my client|the kids|the family)\b",
-    re.I,
-)
-
-
-def is_urgent(question: str) -> bool:
-    """A message that describes a live situation of a particular child, rather than asking what the documents say.
-
-    Rules, in order: a question about documents, figures or reviews is not urgent unless it reports a disclosure;
-    a child's disclosure of harm is urgent; a statement (not a question) about a particular child is urgent;
-    a question that names a particular child, a harm and a live framing ("I'm worried", "today") is urgent.
+    Decided by the classifier in assistant.urgency, over `embedder`'s sentence embedding of the message (pass the
+    service's own) and structural signals; with no embedder, or one it was not fitted for, by the structural
+    signals alone.
     """
-    q = question.strip()
-    disclosure = bool(_DISCLOSURE.search(q) and _HARM.search(q))
-    if _KNOWLEDGE_Q.search(q) and not disclosure:
-        return False
-    if disclosure:
-        return True
-    specific = _SPECIFIC_CHILD.search(q)
-    first = re.split(r"[.?!]\s", q, maxsplit=1)[0]
-    if specific and not _INTERROGATIVE.match(first):
-        return True
-    return bool(specific and _LIVE.search(q) and _HARM.search(q))
+    return detector_for(embedder).is_urgent(question)
 
 
 @dataclass
@@ -153,6 +95,10 @@ class Safeguarding:
         self._version = ""
         self._reviews: list[Review] = []
         self._chunks: dict[str, Chunk] = {}
+
+    def is_urgent(self, question: str) -> bool:
+        """is_urgent() with the embedder the retriever already holds (one model in memory, not two)."""
+        return is_urgent(question, self.retriever.embedder)
 
     def reviews(self) -> list[Review]:
         version = self.retriever.version

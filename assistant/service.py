@@ -19,11 +19,11 @@ from assistant.conversation import standalone
 from assistant.filtered import check_filtered
 from assistant.generate import Generator, OnToken, build_generator
 from assistant.retrieval import Retriever
-from assistant.safeguarding import Safeguarding, is_urgent
+from assistant.safeguarding import Safeguarding
 from assistant.security import redact
 from core.config import Settings
 from core.embeddings import Embedder, build_embedder
-from core.errors import NotFound
+from core.errors import EmptyKnowledgeBase, NotFound, StoreUnavailable
 from core.glossary import Glossary
 from core.store import ChunkStore, DocumentRecord, open_store
 from core.types import Answer, Filters, SearchHit
@@ -58,9 +58,17 @@ class AssistantService:
         """Answer from the documents. With an LLM configured (PKA_LLM_BASE_URL) the model writes the answer and
         its citations are enforced (assistant.generate); its raw text goes to on_token as it arrives."""
         t0 = time.perf_counter()
-        self.retriever.refresh(wait=False)
+        # Urgency is decided first, from the message alone: the signposting never waits on, or fails with, retrieval.
+        urgent = self.safeguarding.is_urgent(question)
+        tu = time.perf_counter()
         query = standalone(question, history or [])
-        hits = self.retriever.search(query, top_k=self.settings.answer_passages, filters=filters)
+        try:
+            self.retriever.refresh(wait=False)
+            hits = self.retriever.search(query, top_k=self.settings.answer_passages, filters=filters)
+        except (EmptyKnowledgeBase, StoreUnavailable):
+            if not urgent:
+                raise
+            return self._signposting_only(question, query)
         t1 = time.perf_counter()
         result = None if filters is not None and not filters.is_empty() else self.safeguarding.answer(query)
         composed = result is None
@@ -90,7 +98,6 @@ class AssistantService:
                 outcome.timings_ms,
             )
         tg = time.perf_counter() - tg  # the model's share, reported as "generate" and "enforce", not "compose"
-        urgent = is_urgent(question)
         text = result.answer + self._currency_notes(result)
         # Contacts only from signposting.yaml; "should I refer?" gets the procedure and the DSL, never a "no".
         text, citations = make_safe(
@@ -121,10 +128,24 @@ class AssistantService:
             mode=mode,
             fallback_reason=fallback_reason,
             timings_ms={
-                "retrieve": round((t1 - t0) * 1000, 2),
+                "urgency": round((tu - t0) * 1000, 2),
+                "retrieve": round((t1 - tu) * 1000, 2),
                 "compose": round((t2 - t1 - tg) * 1000, 2),
                 **generate_ms,
             },
+        )
+
+    def _signposting_only(self, question: str, query: str) -> Answer:
+        """An urgent message when the documents cannot be searched: the fixed signposting still answers."""
+        text = self.safeguarding.signposting.text(self.retriever.home_partnership_name)
+        return Answer(
+            question=question,
+            standalone_question=query,
+            answer=f"{text}\n\n(The knowledge base cannot be searched right now, so no documents are quoted.)",
+            abstained=True,
+            citations=[],
+            urgent=True,
+            kind="urgent",
         )
 
     def _currency_notes(self, result: Composition) -> str:

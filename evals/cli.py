@@ -64,7 +64,7 @@ def eval_safeguarding_command(
     from evals.safeguarding import review_figures, to_markdown, urgent_figures
 
     service = build_service(get_settings())
-    md = to_markdown(urgent_figures(Path("evals")), review_figures(service))
+    md = to_markdown(urgent_figures(service), review_figures(service))
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.md").write_text(md)
     typer.echo(md)

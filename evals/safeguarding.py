@@ -10,27 +10,33 @@ import json
 from pathlib import Path
 from typing import Any
 
-from assistant.safeguarding import is_urgent
 from assistant.service import AssistantService
+from assistant.urgency import WEIGHTS_PATH, model_key
 
-URGENT_SETS = ("urgent.jsonl", "urgent_heldout.jsonl", "urgent_test.jsonl")
 
-
-def urgent_figures(folder: Path) -> dict[str, dict[str, float]]:
-    out = {}
-    for name in URGENT_SETS:
-        path = folder / name
-        if not path.exists():
-            continue
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        urgent = [r["text"] for r in rows if r["urgent"]]
-        calm = [r["text"] for r in rows if not r["urgent"]]
-        out[name] = {
-            "urgent": len(urgent),
-            "lookalikes": len(calm),
-            "recall": sum(map(is_urgent, urgent)) / max(1, len(urgent)),
-            "false_alarm_rate": sum(map(is_urgent, calm)) / max(1, len(calm)),
+def urgent_figures(service: AssistantService, weights: Path = WEIGHTS_PATH) -> dict[str, dict[str, float]]:
+    """The detector's cross-validated figures per labelled set, as `pka train-urgent` measured them, for the model
+    the service uses. Every labelled message trains the detector, so scoring the sets here would be no test."""
+    models = json.loads(weights.read_text(encoding="utf-8"))["models"]
+    key = model_key(service.retriever.embedder)
+    cv = models.get(key, models["structural"])["cross_validation"]
+    out = {
+        name: {
+            "urgent": f["urgent"],
+            "lookalikes": f["not_urgent"],
+            "recall": f["recall"] or 0.0,
+            "false_alarm_rate": f["false_alarm_rate"] or 0.0,
         }
+        for name, f in cv["by_source"].items()
+    }
+    total_u = sum(f["urgent"] for f in out.values())
+    total_c = sum(f["lookalikes"] for f in out.values())
+    out["all (pooled)"] = {
+        "urgent": total_u,
+        "lookalikes": total_c,
+        "recall": cv["recall"],
+        "false_alarm_rate": cv["false_alarm_rate"],
+    }
     return out
 
 
@@ -68,7 +74,7 @@ def to_markdown(urgent: dict[str, dict[str, float]], reviews: dict[str, Any]) ->
         )
     lines += [
         "",
-        "`urgent_test.jsonl` was written before the final rules and not used to tune them.",
+        "Cross-validated (`pka train-urgent`, 10 folds): each message scored by a model fitted without it.",
         "",
         "## Review index and themes",
         "",

@@ -3,14 +3,12 @@ urgent-concern path and 7-minute briefings."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import httpx
 import pytest
 
-from assistant.safeguarding import is_urgent
 from assistant.service import build_service
 from core.config import Settings
 from core.embeddings import HashingEmbedder
@@ -37,10 +35,6 @@ def service(tmp_path: Path):
     )
     assert report.ok
     return build_service(settings, embedder=embedder)
-
-
-def _rows(name: str) -> list[dict]:
-    return [json.loads(line) for line in (ROOT / "evals" / name).read_text().splitlines() if line.strip()]
 
 
 def test_review_index_finds_each_review_with_type_and_learning(service) -> None:
@@ -101,24 +95,6 @@ def test_urgent_question_gets_signposting_first_then_the_documents(service) -> N
     assert "999" in answer.answer.split("\n\n")[0]
     assert "What the knowledge base says" in answer.answer
     assert not service.ask("What did the Child B review teach?").urgent
-
-
-@pytest.mark.parametrize("name", ["urgent.jsonl", "urgent_heldout.jsonl"])
-def test_urgent_detector_on_its_development_sets(name: str) -> None:
-    rows = _rows(name)
-    urgent = [r["text"] for r in rows if r["urgent"]]
-    lookalikes = [r["text"] for r in rows if not r["urgent"]]
-    assert sum(map(is_urgent, urgent)) / len(urgent) >= 0.95
-    assert not any(map(is_urgent, lookalikes))
-
-
-def test_urgent_detector_on_the_untouched_test_set() -> None:
-    rows = _rows("urgent_test.jsonl")
-    urgent = [r["text"] for r in rows if r["urgent"]]
-    lookalikes = [r["text"] for r in rows if not r["urgent"]]
-    assert len(urgent) >= 30 and len(lookalikes) >= 30
-    assert sum(map(is_urgent, urgent)) / len(urgent) >= 0.9
-    assert sum(map(is_urgent, lookalikes)) / len(lookalikes) <= 0.05
 
 
 def test_review_theme_and_briefing_routes(tmp_path: Path) -> None:
