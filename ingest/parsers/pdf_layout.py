@@ -16,6 +16,7 @@ from dataclasses import dataclass
 _ITEM_START = re.compile(r"^(?:[•·▪●◦■□‣⁃➢✓\-–—*]\s|\(?\d{1,2}[.)]\s|\(?[a-z][.)]\s|\(?[ivx]{1,4}[.)]\s)")
 _LONE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
 _MARKER = re.compile(r"^(?:\d{1,3}|[*†‡§¶]{1,3})$")
+_LABEL = re.compile(r"^(?:\d{1,2}|[A-Z])$")
 _SENTENCE_END = re.compile(r"[.!?:;)\]”’\"']$")
 
 MARGIN = 0.1  # share of the page height at top and bottom where running headers and footers live
@@ -160,6 +161,30 @@ def reflow(lines: list[str]) -> list[str]:
     return [re.sub(r"\s{2,}", " ", s) for s in out]
 
 
+def attach_labels(blocks: list[Block]) -> list[Block]:
+    """A lone item label (`1`, `B`) set in the margin beside a paragraph becomes that paragraph's first word."""
+    out = list(blocks)
+    for label in blocks:
+        if len(label.lines) != 1 or not _LABEL.match(label.lines[0].text):
+            continue
+        lab = label.lines[0]
+        beside = [
+            b
+            for b in out
+            if b is not label
+            and b.lines[0].x0 >= lab.x1 - 1
+            and b.lines[0].top < lab.bottom
+            and b.lines[0].bottom > lab.top
+        ]
+        if not beside:
+            continue
+        target = min(beside, key=lambda b: b.lines[0].x0 - lab.x1)
+        first = target.lines[0]
+        target.lines[0] = Line(f"{lab.text} {first.text}", lab.x0, first.x1, first.top, first.bottom, first.size)
+        out.remove(label)
+    return out
+
+
 def join_blocks(blocks: list[Block]) -> list[Block]:
     """A paragraph the layout split into two boxes (same size, no sentence end, next starts lowercase) is one."""
     out: list[Block] = []
@@ -229,7 +254,7 @@ def render_page(blocks: list[Block], tables: list[Table]) -> str:
     owner = {line_id: i for i, t in enumerate(tables) for line_id in t.lines}
     parts: list[str] = []
     placed: set[int] = set()
-    for b in join_blocks(blocks):
+    for b in join_blocks(attach_labels(blocks)):
         free = [ln for ln in b.lines if id(ln) not in owner]
         for ln in b.lines:
             i = owner.get(id(ln))
