@@ -17,9 +17,11 @@ _ITEM = re.compile(
 _END = re.compile(r"[.!?:;]['\"’”)\]]*$")
 LONE_NUMBER = re.compile(r"^(?:[•·▪●]\s*)?(?:page\s+)?(\d{1,4})(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
 
-WRAP_SHARE = 0.5  # share of lines near the wrap width for a text to count as hard-wrapped
 NEAR_WIDTH = 0.75  # a line this close to the wrap width was wrapped, not ended
 MAX_WRAP = 120  # wider than this, lines are paragraphs, not wrapped lines
+MIN_WRAP = 50  # narrower than this, short lines are items or labels, not wrapped prose
+LOWER_SHARE = 0.1  # share of line breaks that certainly fall inside a sentence, in hard-wrapped prose
+MIN_WRAPPED = 3  # ...and at least this many of them
 
 
 def _is_row(line: str) -> bool:
@@ -27,15 +29,16 @@ def _is_row(line: str) -> bool:
 
 
 def wrap_width(lines: list[str]) -> int:
-    """The width a hard-wrapped text was wrapped at, or 0 when it is not hard-wrapped."""
-    lengths = sorted(len(ln) for ln in lines if ln and not _is_row(ln))
-    if len(lengths) < 8:
+    """The width a hard-wrapped text was wrapped at, or 0 when it is not hard-wrapped.
+
+    The evidence is the lines that certainly wrapped (no sentence end, next line in lower case): when there are
+    enough of them, their median length is the width, if it lies between MIN_WRAP and MAX_WRAP characters."""
+    text = [ln for ln in lines if ln and not _is_row(ln)]
+    wrapped = sorted(len(a) for a, b in zip(text, text[1:], strict=False) if not _END.search(a) and b[:1].islower())
+    if len(wrapped) < MIN_WRAPPED or len(wrapped) < LOWER_SHARE * (len(text) - 1):
         return 0
-    width = lengths[int(0.9 * (len(lengths) - 1))]
-    if width > MAX_WRAP or width < 30:
-        return 0
-    near = sum(1 for n in lengths if n >= NEAR_WIDTH * width)
-    return width if near >= WRAP_SHARE * len(lengths) else 0
+    width = wrapped[len(wrapped) // 2]
+    return width if MIN_WRAP <= width <= MAX_WRAP else 0
 
 
 def _continues(prev: str, last: int, line: str, width: int) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 _ITEM_START = re.compile(r"^(?:[•·▪●◦■□‣⁃➢✓\-–—*]\s|\(?\d{1,2}[.)]\s|\(?[a-z][.)]\s|\(?[ivx]{1,4}[.)]\s)")
 _LONE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
 _MARKER = re.compile(r"^(?:\d{1,3}|[*†‡§¶]{1,3})$")
+_CID = re.compile(r"\(cid:\d+\)")  # a glyph the font does not map to text
 _LABEL = re.compile(r"^(?:\d{1,2}|[A-Z])$")
 _SENTENCE_END = re.compile(r"[.!?:;)\]”’\"']$")
 
@@ -97,7 +98,7 @@ def _line_text(line) -> tuple[str, float]:
         flush()
         out.append(text)
     flush()
-    return "".join(out).strip(), float(body)
+    return _CID.sub("", "".join(out)).strip(), float(body)
 
 
 def page_blocks(layout, page_height: float) -> list[Block]:
