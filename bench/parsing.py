@@ -33,10 +33,11 @@ def _is_row(line: str) -> bool:
 
 def _breaks_inside(prev: str, nxt: str) -> bool:
     """A line break inside a sentence: the line before ends in a lower-case letter or a comma and the next text line
-    starts in lower case or with a digit, neither being a list item or a table row."""
+    starts in lower case or with a number inside a sentence ("2013* the report", not "1.1 The" after a heading),
+    neither being a list item or a table row."""
     if _is_row(prev) or _is_row(nxt) or _ITEM.match(nxt):
         return False
-    return bool(re.search(r"[a-z,]$", prev) and re.match(r"[a-z0-9]", nxt))
+    return bool(re.search(r"[a-z,]$", prev) and re.match(r"[a-z]|\d\S*\s+[a-z]", nxt))
 
 
 def sentence_counts(text: str) -> tuple[int, int]:

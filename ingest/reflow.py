@@ -14,6 +14,7 @@ import re
 _ITEM = re.compile(
     r"^(?:[#>|]|[•·▪●◦■□‣⁃➢✓*\-–—]\s|\(?\d{1,3}(?:\.\d{1,3})*[.)]?\s|\(?[a-z][.)]\s|\(?[ivx]{1,4}[.)]\s|\[\^)"
 )
+_NUMBER_IN_SENTENCE = re.compile(r"^\d\S*\s+[a-z]")  # "2013* the report", "45 days": not "1.4 The", "2 A"
 _END = re.compile(r"[.!?:;]['\"’”)\]]*$")
 LONE_NUMBER = re.compile(r"^(?:[•·▪●]\s*)?(?:page\s+)?(\d{1,4})(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
 
@@ -49,7 +50,8 @@ def _continues(prev: str, last: int, line: str, width: int) -> bool:
         return False
     if line[:1].islower():
         return True
-    return bool(width) and last >= NEAR_WIDTH * width and not line[:1].isdigit()
+    starts_ok = not line[:1].isdigit() or _NUMBER_IN_SENTENCE.match(line)
+    return bool(width) and last >= NEAR_WIDTH * width and bool(starts_ok)
 
 
 def reflow_lines(lines: list[str]) -> list[str]:
