@@ -337,3 +337,19 @@ def test_real_published_files_meet_the_parsing_targets() -> None:
     assert docx.tables >= 2
     failed = [f for f in report.files if f.error]
     assert all("OCR" in f.error for f in failed)  # the image-only PDF, when tesseract is absent
+
+
+def test_ocr_keeps_confident_words_and_joins_split_sentences() -> None:
+    from ingest.parsers.ocr import tsv_text
+
+    head = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    rows = [
+        (1, 1, 1, 1, 96.0, "Victims"),
+        (1, 1, 1, 2, 95.0, "are"),
+        (1, 1, 1, 3, 12.0, "~=("),  # a logo read as letters
+        (1, 1, 2, 1, 94.0, "moved"),
+        (1, 2, 1, 1, 91.0, "LABOUR"),
+    ]
+    tsv = "\n".join([head] + [f"5\t1\t{b}\t{p}\t{ln}\t{w}\t0\t0\t9\t9\t{c}\t{t}" for b, p, ln, w, c, t in rows])
+    assert tsv_text(tsv) == "Victims are\nmoved\n\nLABOUR"
+    assert clean_text(tsv_text(tsv)) == "Victims are moved\n\nLABOUR\n"
