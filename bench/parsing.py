@@ -119,7 +119,7 @@ def measure(path: Path, extract=canonical_text) -> FileFigures:
     try:
         text = extract(path)
     except Exception as exc:  # noqa: BLE001 - a file that fails is a figure too
-        return FileFigures(name=path.name, error=str(exc)[:80])
+        return FileFigures(name=path.name, error=str(exc)[:100])
     return figures(path.name, text, time.perf_counter() - t0)
 
 
