@@ -167,6 +167,8 @@ def test_pdf_table_rows_carry_their_header_into_chunks() -> None:
     chunks = chunk_document(doc, max_chars=400, min_chars=10)
     row = next(c for c in chunks if "Competent Authority" in c.text)
     assert row.kind == "table"
+    empty_last = next(c for c in chunks if "PV |" in c.text)  # a row whose last cell is empty is still a row
+    assert empty_last.kind == "table"
 
 
 def _document(name: str, data: bytes):
@@ -353,3 +355,18 @@ def test_ocr_keeps_confident_words_and_joins_split_sentences() -> None:
     tsv = "\n".join([head] + [f"5\t1\t{b}\t{p}\t{ln}\t{w}\t0\t0\t9\t9\t{c}\t{t}" for b, p, ln, w, c, t in rows])
     assert tsv_text(tsv) == "Victims are\nmoved\n\nLABOUR"
     assert clean_text(tsv_text(tsv)) == "Victims are moved\n\nLABOUR\n"
+
+
+def test_pka_bench_parsing_prints_figures_per_file(tmp_path: Path) -> None:
+    from tests.servers import run_cli
+
+    prose = " ".join(["The practitioner shared the concern with the designated lead the same day."] * 6)
+    (tmp_path / "wrapped.txt").write_text("\n".join(_wrap(prose, 72)) + "\n\n2\n", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("# Notes\n\nShort.\n", encoding="utf-8")
+    result = run_cli(["bench", "parsing", "--folder", str(tmp_path)], {})
+    assert result.returncode == 0, result.stderr
+    row = next(ln for ln in result.stdout.splitlines() if ln.startswith("| wrapped.txt |"))
+    assert "| 0 (0.0%) | 0 | 0 | 0 |" in row  # no broken sentence, page number, fused marker or table
+    assert "| notes.md |" in result.stdout and "Nested `<div><p>` HTML" in result.stdout
+    missing = run_cli(["bench", "parsing", "--folder", str(tmp_path / "nope")], {})
+    assert missing.returncode == 2 and "no folder" in missing.stderr
