@@ -128,6 +128,9 @@ def test_pdf_diagram_labels_stay_apart_and_cover_lines_join() -> None:
     c.setFont("Helvetica", 10)
     c.drawString(72, 400, "Issue not resolved")
     c.drawString(330, 400, "Issue resolved")
+    c.setFont("Helvetica", 14)
+    c.drawCentredString(400, 300, "Yes")  # two flowchart labels, one under the other, centred
+    c.drawCentredString(400, 282, "No further action")
     c.showPage()
     c.save()
     text = _text("d.pdf", buf.getvalue())
@@ -135,6 +138,7 @@ def test_pdf_diagram_labels_stay_apart_and_cover_lines_join() -> None:
     assert "resolvedIssue" not in text
     lines = text.split("\n")
     assert "Issue not resolved" in lines and "Issue resolved" in lines
+    assert "Yes" in lines and "No further action" in lines
 
 
 def _table_pdf() -> bytes:

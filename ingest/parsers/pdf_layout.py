@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 # A line that starts a new item rather than continuing the sentence above it.
 _ITEM_START = re.compile(r"^(?:[•·▪●◦■□‣⁃➢✓\-–—*]\s|\(?\d{1,2}[.)]\s|\(?[a-z][.)]\s|\(?[ivx]{1,4}[.)]\s)")
+_LONE_BULLET = re.compile(r"^\s*[•·▪●◦■□‣⁃➢✓]\s*$")
 _LONE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
 _MARKER = re.compile(r"^(?:\d{1,3}|[*†‡§¶]{1,3})$")
 _CID = re.compile(r"\(cid:\d+\)")  # a glyph the font does not map to text
@@ -114,8 +115,21 @@ def page_blocks(layout, page_height: float) -> list[Block]:
             if text:
                 lines.append(Line(text, line.x0, line.x1, page_height - line.y1, page_height - line.y0, size))
         if lines:
-            blocks.append(Block(lines))
+            blocks.append(Block(_same_baseline(lines)))
     return blocks
+
+
+def _same_baseline(lines: list[Line]) -> list[Line]:
+    """Lines the layout split at a wide gap on one baseline (a bullet and its text) become one line again."""
+    out: list[Line] = []
+    for ln in lines:
+        prev = out[-1] if out else None
+        if prev is not None and abs(prev.bottom - ln.bottom) < 0.3 * max(prev.size, ln.size, 1.0):
+            a, b = (prev, ln) if prev.x0 <= ln.x0 else (ln, prev)
+            out[-1] = Line(f"{a.text} {b.text}", a.x0, max(a.x1, b.x1), min(a.top, b.top), a.bottom, a.size)
+        else:
+            out.append(ln)
+    return out
 
 
 def _norm(text: str) -> str:
@@ -150,7 +164,13 @@ def drop_running(pages: list[list[Block]], heights: list[float]) -> tuple[list[l
 def reflow(lines: list[str]) -> list[str]:
     """Join a box's lines into sentences; an item marker (bullet, `1.`, `(a)`) starts a new line."""
     out: list[str] = []
+    pending = ""  # a bullet glyph the layout left on a line of its own goes before the next line
     for line in lines:
+        if _LONE_BULLET.match(line):
+            pending = line.strip()
+            continue
+        if pending:  # before a line that has its own bullet, the lone one is an orphan glyph: dropped
+            line, pending = (line if _ITEM_START.match(line) else f"{pending} {line}"), ""
         if out and not _ITEM_START.match(line):
             prev = out[-1]
             if prev.endswith("-") and len(prev) > 1 and prev[-2].isalpha() and line[:1].islower():
@@ -250,6 +270,21 @@ def _row(cells: list[str]) -> str:
     return cells[0] if len(cells) == 1 else " | ".join(cells)
 
 
+def split_labels(lines: list[Line]) -> list[list[Line]]:
+    """Cut a box where a line is a separate label: the line before neither wrapped (it stops short of the box's
+    right edge) nor shares this line's left edge, and this line starts in upper case ("Yes" / "No further action"
+    in a flowchart). Left-aligned lines ("Adult" / "Modern" on a cover) and wrapped lines stay together."""
+    right = max(ln.x1 for ln in lines)
+    groups: list[list[Line]] = [[lines[0]]]
+    for a, b in zip(lines, lines[1:], strict=False):
+        em = max(a.size, 1.0)
+        if b.text[:1].isupper() and abs(b.x0 - a.x0) > em and a.x1 < right - 2 * em:
+            groups.append([b])
+        else:
+            groups[-1].append(b)
+    return groups
+
+
 def render_page(blocks: list[Block], tables: list[Table]) -> str:
     """The page's text: paragraphs separated by blank lines, tables as `cell | cell` rows where they stood."""
     owner = {line_id: i for i, t in enumerate(tables) for line_id in t.lines}
@@ -263,5 +298,5 @@ def render_page(blocks: list[Block], tables: list[Table]) -> str:
                 placed.add(i)
                 parts.append("\n".join(_row(r) for r in tables[i].rows))
         if free:
-            parts.append("\n".join(reflow([ln.text for ln in free])))
+            parts.append("\n".join(s for g in split_labels(free) for s in reflow([ln.text for ln in g])))
     return "\n\n".join(parts)
