@@ -374,3 +374,18 @@ def test_pka_bench_parsing_prints_figures_per_file(tmp_path: Path) -> None:
     assert "| notes.md |" in result.stdout and "Nested `<div><p>` HTML" in result.stdout
     missing = run_cli(["bench", "parsing", "--folder", str(tmp_path / "nope")], {})
     assert missing.returncode == 2 and "no folder" in missing.stderr
+
+
+def test_pdf_text_inside_a_form_xobject_is_kept() -> None:
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.beginForm("box")
+    c.setFont("Helvetica", 10)
+    c.drawString(72, 700, "Text placed through a form XObject is still read.")
+    c.endForm()
+    c.doForm("box")
+    c.showPage()
+    c.save()
+    assert "Text placed through a form XObject is still read." in _text("x.pdf", buf.getvalue())

@@ -56,7 +56,7 @@ def _layout_pages(data: bytes) -> tuple[list[list[layout.Block]], list[list[layo
     tables: list[list[layout.Table]] = []
     heights: list[float] = []
     # pdfminer decrypts a PDF that has only an owner password with the empty user password
-    with pdfplumber.open(io.BytesIO(data), laparams={}, password="") as pdf:
+    with pdfplumber.open(io.BytesIO(data), laparams={"all_texts": True}, password="") as pdf:
         for page in pdf.pages:
             heights.append(float(page.height))
             page_blocks = layout.page_blocks(page.layout, float(page.height))
@@ -77,6 +77,9 @@ def parse_pdf(data: bytes, max_pages: int) -> Parsed:
     except Exception:  # noqa: BLE001 - pdfminer raises many types on odd files: fall back to pypdf's text
         pages = [(page.extract_text() or "") for page in reader.pages]
     extra: dict[str, str] = {}
+    for i, p in enumerate(pages):
+        if not p.strip():  # text the layout found nothing of (unusual structures): pypdf's plain text, if any
+            pages[i] = reader.pages[i].extract_text() or ""
     empty = [i for i, p in enumerate(pages) if not p.strip()]
     if empty:
         from ingest.parsers import ocr

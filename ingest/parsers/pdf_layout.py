@@ -102,13 +102,20 @@ def _line_text(line) -> tuple[str, float]:
     return _CID.sub("", "".join(out)).strip(), float(body)
 
 
-def page_blocks(layout, page_height: float) -> list[Block]:
-    from pdfminer.layout import LTTextBox
+def _text_boxes(container):
+    """Text boxes of the page, including those inside figures (form XObjects, laid out with all_texts)."""
+    from pdfminer.layout import LTFigure, LTTextBox
 
+    for item in container:
+        if isinstance(item, LTTextBox):
+            yield item
+        elif isinstance(item, LTFigure):
+            yield from _text_boxes(item)
+
+
+def page_blocks(layout, page_height: float) -> list[Block]:
     blocks: list[Block] = []
-    for box in layout:
-        if not isinstance(box, LTTextBox):
-            continue
+    for box in _text_boxes(layout):
         lines: list[Line] = []
         for line in box:
             text, size = _line_text(line)
