@@ -6,6 +6,7 @@ parser reports the file as needing OCR, as before.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -39,7 +40,11 @@ def ocr_pdf_page(data: bytes, index: int, lang: str = "eng") -> str:
         image.save(png)
         try:
             done = subprocess.run(
-                [exe, str(png), "stdout", "-l", lang, "tsv"], capture_output=True, timeout=TIMEOUT_S, check=False
+                [exe, str(png), "stdout", "-l", lang, "tsv"],
+                capture_output=True,
+                timeout=TIMEOUT_S,
+                check=False,
+                env={**os.environ, "OMP_THREAD_LIMIT": "1"},  # one core per page: ingest parses files in threads
             )
         except subprocess.TimeoutExpired as exc:
             raise ParseError(f"OCR of page {index + 1} took over {TIMEOUT_S} s") from exc
