@@ -1,6 +1,6 @@
 """Text of a PDF page from its layout: text boxes become paragraphs, lines inside a box are re-flowed into sentences,
 raised small digits become footnote markers (`data[^1]`), running headers, footers and page numbers are dropped,
-and ruled tables become `cell<TAB>cell` rows.
+and ruled tables become `cell | cell` rows.
 
 Imports: stdlib and pdfminer/pdfplumber objects (passed in). Pure functions over the layout, so they can be tested
 on small generated PDFs. Every threshold here is relative to the page or the line's own font size.
@@ -78,8 +78,9 @@ def _line_text(line) -> tuple[str, float]:
         if not run:
             return
         mark = "".join(run).strip()
-        prev = "".join(out).rstrip()
-        if _MARKER.match(mark) and prev and not prev.endswith(" ") and "".join(out)[-1:] not in " ":
+        before = "".join(out)
+        # right after a word: a footnote marker; at the start of a line (a footnote's own number): plain text
+        if _MARKER.match(mark) and before.strip() and not before[-1:].isspace():
             out.append(f"[^{mark}]")
         else:
             out.append("".join(run))
