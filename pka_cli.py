@@ -76,23 +76,33 @@ def feedback_delete(
 
 @app.command("bench")
 def bench(
-    what: str = typer.Argument(..., help="ingest (throughput vs bare embedding) or query (latency and recall)."),
+    what: str = typer.Argument(
+        ..., help="ingest (throughput vs bare embedding), query (latency and recall) or parsing (real files)."
+    ),
     chunks: int = typer.Option(10_000, "--chunks", min=10, help="Corpus size in chunks."),
     hashing: bool = typer.Option(False, "--hashing", help="Use the hashing embedder (quick, not realistic)."),
     rounds: int = typer.Option(5, "--rounds", min=1, help="query: passes over the question list."),
     out: Path | None = typer.Option(None, "--out", help="Also append the Markdown table to this file."),
     workdir: Path | None = typer.Option(None, "--workdir", help="query: keep the filled store in this folder."),
     reuse: bool = typer.Option(False, "--reuse", help="query: reuse a store --workdir holds at this size."),
+    folder: Path | None = typer.Option(None, "--folder", help="parsing: files to parse (../shared/external-formats)."),
 ) -> None:
     """Benchmark ingest or query at a given size on a synthetic corpus (see bench/perf.py)."""
-    if what not in ("ingest", "query"):
-        raise BadInput(f"bench what: ingest or query, not {what!r}")
+    if what not in ("ingest", "query", "parsing"):
+        raise BadInput(f"bench what: ingest, query or parsing, not {what!r}")
     root = str(Path(__file__).resolve().parent)
     if root not in sys.path:  # bench/ lives beside this file but is not an installed package
         sys.path.insert(0, root)
     from bench.perf import bench_ingest, bench_query
 
-    if what == "ingest":
+    if what == "parsing":
+        from bench.parsing import bench_parsing, external_formats
+
+        folder = folder or external_formats(Path(root))
+        if folder is None or not folder.is_dir():
+            raise BadInput(f"bench parsing: no folder {folder} (give --folder)")
+        md = bench_parsing(folder).markdown()
+    elif what == "ingest":
         md = bench_ingest(chunks, hashing=hashing).markdown()
     else:
         md = bench_query(chunks, hashing=hashing, rounds=rounds, workdir=workdir, reuse=reuse).markdown()

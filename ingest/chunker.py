@@ -86,7 +86,7 @@ def _classify(lines: list[Line]) -> None:
         nxt = after or next((x.text.strip() for x in lines[i + 2 : i + 6] if x.text.strip()), "")
         if m := _MD_HEADING.match(t):
             ln.kind, ln.level, ln.label = "heading", len(m.group(1)), m.group(2).strip()
-        elif " | " in t:
+        elif " | " in t or t.endswith(" |"):  # a row whose last cell is empty ends with the separator
             ln.kind = "row"
         elif _REVIEW.match(t) and len(t) <= 160:
             ln.kind, ln.label = "review", t

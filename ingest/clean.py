@@ -1,12 +1,15 @@
 """Clean conversion debris out of extracted text so that quotes, offsets and answers read as the source does.
 
-Imports: stdlib only. The output of clean_text() is the canonical text that every chunk offset points into.
+Imports: stdlib, ingest.reflow (sentences re-flowed across hard line breaks, lone page numbers dropped).
+The output of clean_text() is the canonical text that every chunk offset points into.
 """
 
 from __future__ import annotations
 
 import html
 import re
+
+from ingest.reflow import drop_page_numbers, reflow_lines
 
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 _IMAGE = re.compile(r"\[image:[^\]]{0,500}\]", re.DOTALL)
@@ -44,6 +47,8 @@ def clean_text(raw: str) -> str:
         line = _clean_row(line) if "\t" in line else line
         line = _SPACES.sub(" ", line).strip()
         lines.append(line)
+    lines, _ = drop_page_numbers(lines)
+    lines = reflow_lines(lines)
     out: list[str] = []
     for line in lines:
         if not line and (not out or not out[-1]):

@@ -1,4 +1,7 @@
-"""DOCX with python-docx: headings keep their level, tables become `a | b` rows. Zip bombs are refused."""
+"""DOCX with python-docx: headings keep their level, tables become `a | b` rows (merged cells once, empty cells kept).
+
+Zip bombs are refused.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +24,31 @@ def _check_zip(data: bytes) -> None:
         raise ParseError(f"is not a valid DOCX (bad zip): {exc}") from exc
     if total > MAX_UNZIPPED or total > MAX_RATIO * max(len(data), 1) and total > 10 * 1024 * 1024:
         raise ParseError(f"unpacks to {total // (1024 * 1024)} MB: refused as a possible zip bomb")
+
+
+def _cell_text(cell) -> str:
+    return " ".join(p.strip() for p in cell.text.split("\n") if p.strip())
+
+
+def table_lines(table) -> list[str]:
+    """Rows as `cell | cell`: a merged cell once (python-docx repeats it in every grid column it spans), an empty
+    cell kept as an empty slot, and a row that is one cell across the table (a caption or a box) as plain lines."""
+    lines: list[str] = []
+    for row in table.rows:
+        cells: list[str] = []
+        seen: set[int] = set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            cells.append(_cell_text(cell))
+        if not any(cells):
+            continue
+        if len(cells) == 1:
+            lines.extend(p.strip() for p in row.cells[0].text.split("\n") if p.strip())
+        else:
+            lines.append(" | ".join(cells).rstrip())
+    return lines
 
 
 def parse_docx(data: bytes, max_pages: int) -> Parsed:
@@ -50,8 +78,6 @@ def parse_docx(data: bytes, max_pages: int) -> Parsed:
                 text = "· " + text
             lines.extend([text, ""])
         elif isinstance(block, Table):
-            for row in block.rows:
-                cells = [c.text.strip().replace("\n", " ") for c in row.cells]
-                lines.append("\t".join(cells))
+            lines.extend(table_lines(block))
             lines.append("")
     return Parsed(pages=["\n".join(lines)], title_hint=title, media_type=DOCX_TYPE)

@@ -1,13 +1,33 @@
-"""HTML: scripts and styles dropped; headings become Markdown-style lines; table rows become `a | b`."""
+"""HTML: scripts and styles dropped; headings become Markdown-style lines; table rows become `a | b`.
+
+One walk over the tree finds the outermost blocks, so deeply nested `<div><p>` costs linear time.
+"""
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
+from collections.abc import Iterator
+
+from bs4 import BeautifulSoup, Tag
 
 from ingest.parsers import Parsed
 from ingest.parsers.text import decode
 
 _BLOCKS = ["p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "pre", "blockquote", "dt", "dd", "caption"]
+_BLOCK_SET = frozenset(_BLOCKS)
+
+
+def outer_blocks(root: Tag) -> Iterator[Tag]:
+    """Block elements not inside another block, in document order, each visited once (linear in the tree size).
+
+    A nested block's text is taken by its outer block; a table row outside any block is its own line.
+    """
+    stack: list[Tag] = [root]
+    while stack:
+        node = stack.pop()
+        if node is not root and (node.name in _BLOCK_SET or node.name == "tr"):
+            yield node
+            continue
+        stack.extend(reversed([c for c in node.children if isinstance(c, Tag)]))
 
 
 def parse_html(data: bytes, max_pages: int) -> Parsed:
@@ -18,9 +38,7 @@ def parse_html(data: bytes, max_pages: int) -> Parsed:
     if soup.title and soup.title.string:
         title = soup.title.string.strip()
     lines: list[str] = []
-    for el in soup.find_all(_BLOCKS):
-        if el.find_parent(_BLOCKS) is not None and el.name not in ("tr",):
-            continue  # nested block: its text is taken by the outer one
+    for el in outer_blocks(soup):
         if el.name == "tr":
             cells = [c.get_text(" ", strip=True) for c in el.find_all(["td", "th"])]
             line = "\t".join(cells)
