@@ -1,6 +1,6 @@
 """How the API words an answer, shown in plain words: an urgent answer's fixed steps as an alert, and the line
 saying what was searched (filters, how a follow-up was understood, time). Strings in, HTML/markdown out; no
-Streamlit import. Everything from the API is escaped (ui/render.esc)."""
+Streamlit import. Everything from the API is escaped (ui/markup.esc)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-try:
-    from ui.render import describe_filters, esc
-except ImportError:  # pragma: no cover - run as a script from ui/
-    from render import describe_filters, esc  # type: ignore[no-redef]
+from ui.answers import describe_filters
+from ui.markup import esc
 
 # -- urgent concerns -------------------------------------------------------------------------------------------------
 
