@@ -7,15 +7,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ui.markup import Glossary, anchor_id, doc_type_label, esc, short_partnership, term_regex
+from core.contracts import ABSTAINING_REASONS, FALLBACK_REASONS, SIGNPOST, doc_type_label
+from ui.markup import Glossary, anchor_id, esc, short_partnership, term_regex
 
 _MARKER = r"\[(\d{1,3})\]"
-
-
-SIGNPOSTING = (
-    "If you are worried about a child now, contact your local children's services front door (or MASH); "
-    "if a child is in immediate danger, call 999."
-)
 
 
 # -- answers -------------------------------------------------------------------------------------------------------
@@ -97,21 +92,11 @@ def render_abstention(answer: str, *, filtered: bool = False, filters_text: str 
     tips.append("browse the **Document library** to see what the assistant knows about")
     parts.append("You could: " + "; ".join(tips) + ".")
     if "999" not in body:
-        parts += ["", SIGNPOSTING]
+        parts += ["", SIGNPOST]
     return "\n".join(parts)
 
 
 # -- generative answers --------------------------------------------------------------------------------------------
-
-
-FALLBACK_REASONS: dict[str, str] = {
-    "llm_timeout": "the language model did not answer in time",
-    "llm_error": "the language model was unavailable",
-    "llm_empty": "the language model sent an empty reply",
-    "circuit_open": "the language model is paused after repeated failures",
-    "llm_abstained": "the language model found no answer, but these passages do answer",
-    "citations_failed": "the language model's answer was not supported well enough by its sources",
-}
 
 
 def render_draft(text: str) -> str:
@@ -126,7 +111,8 @@ def mode_note(response: Mapping[str, Any]) -> str:
     """A line saying who wrote the answer, when a language model is in play; '' otherwise."""
     if response.get("mode") == "generative":
         return "Written by a language model from the sources; every sentence was checked against the passage it cites."
-    reason = FALLBACK_REASONS.get(str(response.get("fallback_reason") or ""))
+    code = str(response.get("fallback_reason") or "")
+    reason = FALLBACK_REASONS.get(code) if code not in ABSTAINING_REASONS else None
     return f"Quoted from the sources ({reason})." if reason else ""
 
 

@@ -2,8 +2,9 @@
 
 It talks to the API over HTTP only (ui/client.py). This file sets the page up and picks the view; the pages live
 in ui/chat.py (Ask), ui/reviews.py (Reviews and themes) and ui/library.py (Document library, Glossary, one
-document), the sidebar in ui/sidebar.py and the session state in ui/state.py. The API's base URL comes from
-PKA_API_URL (default http://127.0.0.1:8000) and, when PKA_API_KEY is set, it is sent as a bearer token.
+document), the sidebar in ui/sidebar.py and the session state in ui/state.py. The words it shares with the API
+(document-type labels, fallback reasons, the signposting line) come from core/contracts.py. The API's base URL comes
+from PKA_API_URL (default http://127.0.0.1:8000) and, when PKA_API_KEY is set, it is sent as a bearer token.
 
 Tests inject a client by putting an ``ApiClient`` (e.g. backed by ``httpx.MockTransport``) into
 ``st.session_state["pka_client"]`` before the first run.

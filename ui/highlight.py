@@ -7,7 +7,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ui.markup import Glossary, anchor_id, annotate, doc_type_label, esc, short_partnership
+from core.contracts import doc_type_label
+from ui.markup import Glossary, anchor_id, annotate, esc, short_partnership
 
 QUOTE_SEPARATOR = "…"
 

@@ -6,10 +6,11 @@ from typing import Any
 
 import streamlit as st
 
+from core.contracts import doc_type_label
 from ui.client import ApiError, ApiUnavailable
 from ui.highlight import context_window, document_spans, highlight_document
 from ui.listing import document_rows
-from ui.markup import Glossary, doc_type_label, esc
+from ui.markup import Glossary, esc
 from ui.state import close_document, get_client, open_document, retry_connection
 from ui.style import ICON_DOWN, ICON_EMPTY, ICON_PROBLEM
 

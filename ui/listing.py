@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ui.markup import doc_type_label
+from core.contracts import doc_type_label
 
 
 def document_rows(documents: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

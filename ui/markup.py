@@ -11,28 +11,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-DOC_TYPE_LABELS: dict[str, str] = {
-    "learning_briefing": "Learning briefing",
-    "procedure": "Procedure",
-    "annual_report": "Annual report",
-    "minutes": "Minutes",
-    "national_guidance": "National guidance",
-    "other": "Other",
-}
-
-
 # -- small helpers -------------------------------------------------------------------------------------------------
 
 
 def esc(text: str) -> str:
     """HTML-escape text for st.markdown(unsafe_allow_html=True); also neutralise ``$`` (maths)."""
     return html.escape(text or "", quote=True).replace("$", "&#36;")
-
-
-def doc_type_label(doc_type: str | None) -> str:
-    if not doc_type:
-        return ""
-    return DOC_TYPE_LABELS.get(doc_type, doc_type.replace("_", " ").capitalize())
 
 
 def short_partnership(name: str | None) -> str:

@@ -6,9 +6,9 @@ from typing import Any
 
 import streamlit as st
 
+from core.contracts import DOC_TYPE_LABELS, doc_type_label
 from ui.answers import describe_filters
 from ui.listing import partnerships_of, year_bounds
-from ui.markup import DOC_TYPE_LABELS, doc_type_label
 from ui.personas import PERSONAS
 from ui.state import clear_conversation, clear_filters, current_filters, on_nav_change
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conftest import CITATION, DOC_TEXT, GLOSSARY, PASSAGE, QUOTE
 
+from core import contracts
 from ui import answers, highlight, listing, markup, messages
 
 G = markup.Glossary(GLOSSARY["terms"])
@@ -197,8 +198,8 @@ def test_citation_source_is_a_details_with_the_anchored_highlighted_passage():
 def test_citation_meta_and_labels():
     meta = highlight.citation_meta({**CITATION, "page": 4})
     assert meta == "Annual report · ESSCP · 5 Learning › 5.1 Rapid Reviews · p. 4"
-    assert markup.doc_type_label("national_guidance") == "National guidance"
-    assert markup.doc_type_label("new_kind") == "New kind"
+    assert contracts.doc_type_label("national_guidance") == "National guidance"
+    assert contracts.doc_type_label("new_kind") == "New kind"
     assert markup.short_partnership("Plain name") == "Plain name"
 
 
