@@ -45,8 +45,8 @@ def render_answer(
                 )
             else:
                 out.append(esc(m.group(0)))
-        else:
-            out.append(glossary.abbr(m.group("term")))  # type: ignore[union-attr]  # term only with glossary
+        elif glossary is not None:  # the term group exists only with a glossary
+            out.append(glossary.abbr(m.group("term")))
         pos = m.end()
     out.append(esc((answer or "")[pos:]))
     return "".join(out)

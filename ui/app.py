@@ -1,4 +1,5 @@
-"""Streamlit front end of the Partnership Knowledge Assistant: `streamlit run ui/app.py`.
+"""Streamlit front end of the Partnership Knowledge Assistant: `python -m streamlit run ui/app.py` from the repository
+root (scripts/up.sh does), or `streamlit run ui/app.py` with the project installed: either way `ui` is importable.
 
 It talks to the API over HTTP only (ui/client.py). This file sets the page up and picks the view; the pages live
 in ui/chat.py (Ask), ui/reviews.py (Reviews and themes) and ui/library.py (Document library, Glossary, one
@@ -12,23 +13,17 @@ Tests inject a client by putting an ``ApiClient`` (e.g. backed by ``httpx.MockTr
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import streamlit as st
 
-try:
-    import ui  # noqa: F401  # importable when the project is installed
-except ImportError:  # pragma: no cover - run from a checkout that is not installed
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from ui.chat import chat_view  # noqa: E402  # after the path fallback above
-from ui.library import document_view, glossary_view, library_view  # noqa: E402
-from ui.markup import Glossary  # noqa: E402
-from ui.reviews import reviews_view  # noqa: E402
-from ui.sidebar import VIEWS, sidebar  # noqa: E402
-from ui.state import api_status, get_client, init_state, load_documents, load_glossary, queue_question  # noqa: E402
-from ui.style import CSS  # noqa: E402
+from ui.chat import chat_view
+from ui.library import document_view, glossary_view, library_view
+from ui.markup import Glossary
+from ui.reviews import reviews_view
+from ui.sidebar import VIEWS, sidebar
+from ui.state import api_status, get_client, init_state, load_documents, load_glossary, queue_question
+from ui.style import CSS
 
 PAGE_ICON = Path(__file__).resolve().parent / "static" / "icon.png"
 

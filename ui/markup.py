@@ -72,13 +72,13 @@ def term_regex(glossary: Glossary | None) -> str | None:
 def annotate(text: str, glossary: Glossary | None = None) -> str:
     """Escape ``text`` and wrap glossary abbreviations in <abbr title="expansion">."""
     rx = term_regex(glossary)
-    if not rx or not text:
+    if glossary is None or not rx or not text:
         return esc(text)
     out: list[str] = []
     pos = 0
     for m in re.finditer(rx, text):
         out.append(esc(text[pos : m.start()]))
-        out.append(glossary.abbr(m.group(0)))  # type: ignore[union-attr]  # rx is None without a glossary
+        out.append(glossary.abbr(m.group(0)))
         pos = m.end()
     out.append(esc(text[pos:]))
     return "".join(out)
