@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -56,3 +57,16 @@ def test_an_api_abstention_rendered_by_the_ui_signposts_once() -> None:
 def test_the_ui_declares_no_copy_of_a_shared_contract(literal: str) -> None:
     """A label, reason or signposting sentence written out as a string in ui/ would drift from the API's."""
     assert not re.search(literal, _ui_source(), re.I), literal
+
+
+def test_the_ui_imports_nothing_of_the_project_but_the_shared_contracts() -> None:
+    """The UI talks to the API over HTTP: from the rest of the project it may import core.contracts only."""
+    project = {"core", "ingest", "assistant", "evals", "bench", "tests", "pka_cli"}
+    found: set[str] = set()
+    for path in UI_DIR.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] if node.level == 0 else []
+            found |= {f"{path.name}: {n}" for n in names if n.split(".")[0] in project}
+    assert {f.split(": ")[1] for f in found} <= {"core.contracts"}, sorted(found)
