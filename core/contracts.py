@@ -1,6 +1,6 @@
 """Words the API and the UI must agree on, in one place: what each document type is called, why a generative answer
-fell back to quotes, and the signposting line an abstention ends with. Read-only constants and a lookup; stdlib
-only, so the UI can import it without the assistant."""
+fell back to quotes, where an urgent answer's documents part starts, and the signposting line an abstention ends
+with. Read-only constants and a lookup; stdlib only, so the UI can import it without the assistant."""
 
 from __future__ import annotations
 
@@ -41,6 +41,10 @@ FALLBACK_REASONS: MappingProxyType[str, str] = MappingProxyType(
 
 # The reasons that come with an abstention: nothing was quoted, so the UI shows no "Quoted from the sources" line.
 ABSTAINING_REASONS: frozenset[str] = frozenset({"extractive_abstained"})
+
+# In an urgent answer, the heading between the fixed signposting steps and what the documents say: the UI splits the
+# answer there to show the steps as an alert.
+URGENT_DOCUMENTS_HEADING = "**What the knowledge base says:**"
 
 # The line every abstention ends with, so a reader with a live worry is never left without a next step.
 SIGNPOST = (

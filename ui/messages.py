@@ -8,19 +8,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from core.contracts import URGENT_DOCUMENTS_HEADING
 from ui.answers import describe_filters
 from ui.markup import esc
 
 # -- urgent concerns -------------------------------------------------------------------------------------------------
 
-# The heading the API puts between its fixed signposting and what the documents say (assistant/service.py).
-URGENT_SPLIT = "**What the knowledge base says:**"
-
 
 def split_urgent(answer: str) -> tuple[str, str]:
     """An urgent answer's (signposting steps, what the documents say); the steps come first in the API's text."""
     text = (answer or "").replace("\r\n", "\n").strip()
-    steps, sep, rest = text.partition(URGENT_SPLIT)
+    steps, sep, rest = text.partition(URGENT_DOCUMENTS_HEADING)
     if not sep:
         steps, _, rest = text.partition("\n\n")
     return steps.strip(), rest.strip()

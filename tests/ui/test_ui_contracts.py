@@ -52,6 +52,7 @@ def test_an_api_abstention_rendered_by_the_ui_signposts_once() -> None:
         *(rf"[\"']{re.escape(w)}[\"']" for w in contracts.DOC_TYPE_LABELS.values()),
         *(rf"[\"']{re.escape(w)}[\"']" for w in contracts.FALLBACK_REASONS.values()),
         r"[\"']if a child is in immediate danger",
+        rf"[\"']{re.escape(contracts.URGENT_DOCUMENTS_HEADING)}[\"']",
     ],
 )
 def test_the_ui_declares_no_copy_of_a_shared_contract(literal: str) -> None:
