@@ -80,7 +80,6 @@ _NOT_NAME_WORDS = set(
 _BULLET = re.compile(r"^\s*(?:[·•▪◦●\-–*]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 
 
-
 @dataclass(frozen=True)
 class Unit:
     """A sentence or list item of a retrieved chunk, with absolute offsets into its document."""
