@@ -10,9 +10,6 @@ from typing import Any
 from core.contracts import doc_type_label
 from ui.markup import Glossary, anchor_id, annotate, esc, short_partnership
 
-QUOTE_SEPARATOR = "…"
-
-
 # -- citations and highlighting ------------------------------------------------------------------------------------
 
 
