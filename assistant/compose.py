@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from assistant.citing import Citer
 from assistant.evidence import coverage
 from assistant.retrieval import place_match, places, review_names
+from core.contracts import SIGNPOST
 from core.text import sentence_spans, terms, words
 from core.types import Chunk, Citation, SearchHit
 
@@ -77,12 +78,6 @@ _NOT_NAME_WORDS = set(
     Development Steering Planning Safer Communities Public Adult Adults Safe Home Community Systems Priority""".split()
 )
 _BULLET = re.compile(r"^\s*(?:[·•▪◦●\-–*]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
-
-SIGNPOST = (
-    "For a procedure, check your partnership's multi-agency child protection procedures (for Sussex, the "
-    "Pan-Sussex procedures) or ask your Designated Safeguarding Lead. If you are worried about a child now, "
-    "contact the local front door or MASH; if a child is in immediate danger, call 999."
-)
 
 
 @dataclass(frozen=True)

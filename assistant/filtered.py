@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 
-from assistant.compose import SIGNPOST, Composition
+from assistant.compose import Composition
 from assistant.reviews import Review
+from core.contracts import SIGNPOST
 
 
 def named_reviews(question: str, reviews: list[Review]) -> list[str]:

@@ -37,6 +37,7 @@ from typing import Any, Literal
 from assistant.citing import citation
 from assistant.compose import Composition
 from core.config import Settings
+from core.contracts import FALLBACK_REASONS
 from core.text import NUMBER_WORDS, normalise, sentence_spans, terms, words
 from core.types import Chunk, Citation, SearchHit
 
@@ -45,15 +46,7 @@ log = logging.getLogger(__name__)
 PROMPTS = Path(__file__).parent / "prompts"
 ABSTAIN_PHRASE = "The sources do not answer this question."
 
-REASONS: dict[str, str] = {
-    "llm_timeout": "the language model did not answer in time",
-    "llm_error": "the language model could not be reached or sent an unusable reply",
-    "llm_empty": "the language model sent an empty reply",
-    "circuit_open": "the language model failed repeatedly and is paused for a while",
-    "llm_abstained": "the language model found no answer, but passages quoted word for word do answer",
-    "citations_failed": "too little of the generated answer was supported by its citations",
-    "extractive_abstained": "no passage answers the question, so the language model was not asked",
-}
+REASONS = FALLBACK_REASONS  # the codes and their words live in core.contracts: the UI shows them too
 
 OnToken = Callable[[str], None]
 RESET = "\x00reset"  # passed to on_token when a retry starts: the text streamed so far is void

@@ -22,6 +22,7 @@ from assistant.retrieval import Retriever
 from assistant.safeguarding import Safeguarding
 from assistant.security import redact
 from core.config import Settings
+from core.contracts import URGENT_DOCUMENTS_HEADING
 from core.embeddings import Embedder, build_embedder
 from core.errors import EmptyKnowledgeBase, NotFound, StoreUnavailable
 from core.glossary import Glossary
@@ -112,7 +113,7 @@ class AssistantService:
         if urgent:
             # A live concern about a child: the fixed signposting comes first, then what the documents say.
             text = f"{self.safeguarding.signposting.text(self.retriever.home_partnership_name)}\n\n" + (
-                f"**What the knowledge base says:**\n{text}"
+                f"{URGENT_DOCUMENTS_HEADING}\n{text}"
             )
         t2 = time.perf_counter()
         if self.settings.log_questions:

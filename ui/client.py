@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import httpx_sse
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 DEFAULT_TIMEOUT_S = 120.0
@@ -121,7 +122,7 @@ class ApiClient:
                 except ValueError as exc:
                     raise ApiError("The assistant sent a reply that is not JSON.", status=200) from exc
                 return
-            for event, data in _sse_events(response.iter_lines()):
+            for event, data in _sse_events(response):
                 if event == "error":
                     raise ApiError(
                         str(data.get("message") or "The assistant could not finish the answer."),
@@ -217,32 +218,16 @@ class ApiClient:
             raise ApiError("The assistant sent a reply that is not JSON.", status=response.status_code) from exc
 
 
-def _sse_events(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(event, JSON data) for each server-sent event; comments and unparsable data are skipped."""
-    event, data = "message", []
-    for line in lines:
-        if not line:
-            if data:
-                try:
-                    payload = json.loads("\n".join(data))
-                except ValueError:
-                    payload = None
-                if isinstance(payload, dict):
-                    yield event, payload
-            event, data = "message", []
-        elif line.startswith(":"):
-            continue
-        elif line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].removeprefix(" "))
-    if data:
+def _sse_events(response: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(event, JSON data) for each server-sent event, parsed by httpx-sse; events whose data is not a JSON object
+    (keep-alives, comments) are skipped."""
+    for sse in httpx_sse.EventSource(response).iter_sse():
         try:
-            payload = json.loads("\n".join(data))
+            payload = json.loads(sse.data) if sse.data else None
         except ValueError:
             payload = None
         if isinstance(payload, dict):
-            yield event, payload
+            yield sse.event or "message", payload
 
 
 def _error_from(response: httpx.Response) -> ApiError:

@@ -1,6 +1,6 @@
 """How the API words an answer, shown in plain words: an urgent answer's fixed steps as an alert, and the line
 saying what was searched (filters, how a follow-up was understood, time). Strings in, HTML/markdown out; no
-Streamlit import. Everything from the API is escaped (ui/render.esc)."""
+Streamlit import. Everything from the API is escaped (ui/markup.esc)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-try:
-    from ui.render import describe_filters, esc
-except ImportError:  # pragma: no cover - run as a script from ui/
-    from render import describe_filters, esc  # type: ignore[no-redef]
+from core.contracts import URGENT_DOCUMENTS_HEADING
+from ui.answers import describe_filters
+from ui.markup import esc
 
 # -- urgent concerns -------------------------------------------------------------------------------------------------
-
-# The heading the API puts between its fixed signposting and what the documents say (assistant/service.py).
-URGENT_SPLIT = "**What the knowledge base says:**"
 
 
 def split_urgent(answer: str) -> tuple[str, str]:
     """An urgent answer's (signposting steps, what the documents say); the steps come first in the API's text."""
     text = (answer or "").replace("\r\n", "\n").strip()
-    steps, sep, rest = text.partition(URGENT_SPLIT)
+    steps, sep, rest = text.partition(URGENT_DOCUMENTS_HEADING)
     if not sep:
         steps, _, rest = text.partition("\n\n")
     return steps.strip(), rest.strip()

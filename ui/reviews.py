@@ -8,10 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-try:
-    from ui.client import ApiClient, ApiError, ApiUnavailable
-except ImportError:  # pragma: no cover - run from a checkout that is not installed
-    from client import ApiClient, ApiError, ApiUnavailable  # type: ignore[no-redef]  # run as a script
+from ui.client import ApiClient, ApiError, ApiUnavailable
 
 
 def review_rows(reviews: list[dict[str, Any]], theme_labels: dict[str, str]) -> list[dict[str, Any]]:

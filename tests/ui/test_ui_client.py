@@ -145,3 +145,25 @@ def test_api_key_sent_as_bearer_token_and_from_env():
     assert c._http.headers["authorization"] == "Bearer k"
     d = ApiClient.from_env({})
     assert d.base_url == "http://127.0.0.1:8000" and "authorization" not in d._http.headers
+
+
+def test_ask_stream_parses_events_split_across_chunks_with_comments_and_multiline_data():
+    """The SSE wire format as a server may send it: CRLF line ends, a comment, a keep-alive with no JSON, data on
+    two lines, and chunk boundaries in the middle of a line."""
+    answer = {"answer": "ok [1]", "citations": []}
+    wire = (
+        ": keep-alive\r\n\r\n"
+        'event: token\r\ndata: {"text": "Hel\r\n\r\n'  # not JSON: skipped, not fatal
+        'event: token\r\ndata: {"text":\r\ndata:  "Hello"}\r\n\r\n'
+        "event: reset\r\ndata: {}\r\n\r\n"
+        f"event: answer\r\ndata: {json.dumps(answer)}\r\n\r\n"
+        'event: token\r\ndata: {"text": "after the answer"}\r\n\r\n'
+    ).encode()
+    pieces = [wire[i : i + 7] for i in range(0, len(wire), 7)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.params.get("stream") == "true"
+        return httpx.Response(200, content=iter(pieces), headers={"content-type": "text/event-stream; charset=utf-8"})
+
+    events = list(_client(handler).ask_stream("q"))
+    assert events == [("token", {"text": "Hello"}), ("reset", {}), ("answer", answer)]

@@ -11,7 +11,7 @@ import pytest
 from conftest import CITATION, FakeApi, answer_for
 from test_ui_app import QUESTION, ask, captions, markdown_text, start
 
-from ui import render
+from ui import answers
 from ui.client import ApiError
 
 DRAFT = "The model's unchecked draft about Child Z [1] and a made-up claim [7]."
@@ -107,7 +107,7 @@ def test_app_falls_back_to_the_plain_call_when_streaming_is_refused(fake_api: Fa
 
 
 def test_render_draft_escapes_and_marks_it_unchecked() -> None:
-    html = render.render_draft("<b>bold</b> [1]")
+    html = answers.render_draft("<b>bold</b> [1]")
     assert "&lt;b&gt;" in html and "Draft" in html and "▌" in html
-    assert render.mode_note({"mode": "extractive", "fallback_reason": "extractive_abstained"}) == ""
-    assert render.mode_note({"mode": "extractive"}) == ""
+    assert answers.mode_note({"mode": "extractive", "fallback_reason": "extractive_abstained"}) == ""
+    assert answers.mode_note({"mode": "extractive"}) == ""
