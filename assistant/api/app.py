@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,11 +21,17 @@ from typing import Annotated, Any, Literal
 import anyio
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.api.middleware import AccessMiddleware, BodyLimitMiddleware
+from assistant.api.middleware import (
+    AccessMiddleware,
+    BodyLimitMiddleware,
+    JsonCORSMiddleware,
+    RelativeRedirectMiddleware,
+    TrustedHostMiddleware,
+)
+from assistant.api.strict import enable_question_log, known_query_only, save_feedback
 from assistant.api.models import (
     AskRequest,
     AskResponse,
@@ -55,11 +60,13 @@ from core.store import DocumentRecord
 from core.types import Answer
 
 log = logging.getLogger(__name__)
-_DOC_ID = re.compile(r"^[\w.\- /()&,']{1,300}$")
+_MAX_DOC_ID = 1000
 
 
 def create_app(settings: Settings | None = None, *, service: AssistantService | None = None) -> FastAPI:
     settings = settings or get_settings()
+    if settings.log_questions:
+        enable_question_log()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]  # FastAPI's own lifespan signature
@@ -76,12 +83,14 @@ def create_app(settings: Settings | None = None, *, service: AssistantService | 
         description="Answers questions about the partnership's documents, citing the exact passages.",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(known_query_only)],
         responses={
             400: {"model": ErrorBody},
             401: {"model": ErrorBody},
             413: {"model": ErrorBody},
             422: {"model": ErrorBody},
             500: {"model": ErrorBody},
+            503: {"model": ErrorBody},
         },
     )
     app.state.settings = settings
@@ -91,12 +100,14 @@ def create_app(settings: Settings | None = None, *, service: AssistantService | 
         AccessMiddleware, read_keys=parse_keys(settings.api_keys), admin_keys=parse_keys(settings.admin_api_keys)
     )
     app.add_middleware(
-        CORSMiddleware,
+        JsonCORSMiddleware,
         allow_origins=list(parse_keys(settings.cors_origins)),
         allow_methods=["GET", "POST", "DELETE"],
         allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         max_age=600,
     )
+    app.add_middleware(RelativeRedirectMiddleware)
+    app.add_middleware(TrustedHostMiddleware, hosts=parse_keys(settings.trusted_hosts))
 
     @app.exception_handler(PKAError)
     async def _pka_error(_: Request, exc: PKAError) -> JSONResponse:
@@ -251,15 +262,19 @@ def _summary(r: DocumentRecord) -> dict[str, Any]:
 
 
 def _routes(app: FastAPI) -> None:
-    @app.get("/health", response_model=Health)
-    def health(service: ServiceDep) -> Health:
+    @app.get("/health", response_model=Health, responses={503: {"model": Health}})
+    def health(service: ServiceDep, response: Response) -> Health:
+        """200 when the store can be read now (a live read, not what this process remembers); 503 when not."""
         try:
-            chunks = len(service.retriever.chunks)
+            service.store.live_version()
             docs = len(service.documents())
+            service.retriever.refresh(wait=False)  # what a request would do: a store it cannot load is not ok
+            chunks = len(service.retriever.chunks)
             current = service.retriever.version == service.store.version()
             store = "ok"
         except PKAError as exc:
             chunks, docs, store, current = 0, 0, f"error: {exc}", False
+            response.status_code = 503
         return Health(
             status="ok" if store == "ok" else "degraded",
             store=store,
@@ -314,9 +329,6 @@ def _routes(app: FastAPI) -> None:
         request: Request,
         stream: Annotated[bool, Query(description="Stream the answer as server-sent events.")] = False,
     ) -> Response | AskResponse:
-        unknown = sorted(set(request.query_params) - {"stream"})
-        if unknown:  # strict like the body: a mistyped parameter is an error, not silently ignored
-            raise BadInput(f"Unknown query parameter(s): {', '.join(repr(u) for u in unknown[:5])}; only 'stream'.")
         _check_text(body.question, service.settings.max_question_chars)
         history = _history(body, service)
         if stream:
@@ -338,16 +350,9 @@ def _routes(app: FastAPI) -> None:
     def glossary(service: ServiceDep) -> dict[str, list[dict[str, object]]]:
         return {"terms": service.glossary.as_dicts()}
 
-    @app.post("/feedback", response_model=FeedbackCreated, status_code=201)
-    def feedback(body: FeedbackRequest, store: FeedbackDep) -> FeedbackCreated:
-        new_id = store.add(
-            question=body.question,
-            answer=body.answer,
-            citations=body.citations,
-            rating=body.rating,
-            comment=body.comment,
-        )
-        return FeedbackCreated(id=new_id)
+    @app.post("/feedback", response_model=FeedbackCreated, status_code=201, responses={503: {"model": ErrorBody}})
+    def feedback(body: FeedbackRequest, store: FeedbackDep, request: Request) -> FeedbackCreated:
+        return FeedbackCreated(id=save_feedback(store, body, request.app.state.settings))
 
     @app.post("/admin/reload", response_model=Reloaded, responses={403: {"model": ErrorBody}})
     def reload(service: ServiceDep) -> Reloaded:
@@ -375,6 +380,9 @@ def _routes(app: FastAPI) -> None:
 
         report = ingest_corpus(service.settings, embedder=service.embedder, store=service.store)
         service.retriever.refresh(force=True)
+        if report.stopped is not None:  # disk full or read-only: 503, saying what was and was not stored
+            done = f"{len(report.added)} added, {len(report.updated)} updated, {len(report.failed)} not stored"
+            raise type(report.stopped)(f"{report.stopped} ({done}.)")
         return IngestResult(
             ok=report.ok,
             files=report.files,
@@ -410,8 +418,12 @@ def _routes(app: FastAPI) -> None:
 
 
 def _check_doc_id(doc_id: str) -> None:
+    """Any name a file can have is a document id (`#`, `%`, `+`, brackets, emoji, even a newline): the id is only a
+    key into the store, never a path that is opened. Refused: empty, over-long, and ids no ingest can make."""
     if (
-        not _DOC_ID.match(doc_id)
+        not doc_id
+        or len(doc_id) > _MAX_DOC_ID
+        or "\x00" in doc_id
         or ".." in doc_id.split("/")
         or doc_id.startswith("/")
         or any(part in ("", ".") for part in doc_id.split("/"))
