@@ -47,7 +47,9 @@ class StoreStamp:
             os.replace(tmp, self.path)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            log.warning("could not write the store stamp %s (%s): other processes notice the change later", self.path, exc)
+            log.warning(
+                "could not write the store stamp %s (%s): other processes notice the change later", self.path, exc
+            )
             return
         with self._lock:
             self._seen = self._key()

@@ -8,7 +8,6 @@ version or its new one, never a mix.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import uuid
@@ -19,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from core.config import Settings
-from core.diskspace import ensure_free
 from core.errors import EmbeddingModelMismatch, StoreUnavailable
 from core.records import (
     DocumentRecord,
@@ -34,6 +32,7 @@ from core.stamp import ReadWriteGate, StoreStamp
 from core.store_access import SharedAccess
 from core.store_access import reads as _reads
 from core.store_access import writes as _writes
+from core.types import Chunk, Document
 
 __all__ = ["ChunkStore", "DocumentRecord", "DocumentWrite", "StoredChunks", "chunk_to_record", "record_to_chunk"]
 
@@ -167,7 +166,9 @@ class ChunkStore(SharedAccess):
 
     def _bump(self) -> None:
         token = uuid.uuid4().hex
-        self._meta.upsert(ids=[_STATE_ID], documents=["state"], metadatas=[{"version": token}], embeddings=[_DOC_VECTOR])
+        self._meta.upsert(
+            ids=[_STATE_ID], documents=["state"], metadatas=[{"version": token}], embeddings=[_DOC_VECTOR]
+        )
         self._version = token
 
     # ---- writes ----------------------------------------------------------------------------------------------

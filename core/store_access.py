@@ -6,8 +6,8 @@ Imports: stdlib, core.errors.
 
 from __future__ import annotations
 
-import errno
 import contextlib
+import errno
 import functools
 import logging
 import uuid
@@ -42,7 +42,9 @@ def reads(method: F) -> F:
         except Exception as exc:  # noqa: BLE001 - chroma raises many types; all mean "this client cannot read"
             if self._opener is None:
                 raise StoreUnavailable(f"The vector store could not be read: {exc}") from exc
-            log.warning("a store read failed (%s: %s); reopening the store and trying once more", type(exc).__name__, exc)
+            log.warning(
+                "a store read failed (%s: %s); reopening the store and trying once more", type(exc).__name__, exc
+            )
         try:
             self._reopen("a read failed", generation)
             with self._gate.reading():
@@ -83,11 +85,15 @@ def write_error(exc: BaseException) -> StoreUnavailable:
     text = str(exc).lower()
     code = getattr(exc, "errno", None)
     if code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text or "read-only" in text:
-        return StoreReadOnly(f"The store is read-only, so nothing could be written ({exc}). Make the data folder "
-                             "writable for the service and try again; the store is unchanged.")
+        return StoreReadOnly(
+            f"The store is read-only, so nothing could be written ({exc}). Make the data folder "
+            "writable for the service and try again; the store is unchanged."
+        )
     if code in (errno.ENOSPC, errno.EDQUOT) or "disk is full" in text or "no space" in text:
-        return DiskFull(f"The disk is full, so the write stopped ({exc}). Free some space and try again; each "
-                        "document is at its last committed version.")
+        return DiskFull(
+            f"The disk is full, so the write stopped ({exc}). Free some space and try again; each "
+            "document is at its last committed version."
+        )
     return StoreUnavailable(f"Could not write to the vector store: {exc}")
 
 

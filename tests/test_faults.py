@@ -126,7 +126,9 @@ ODD_NAMES = ["a#b.md", "c [d].md", "e+f.md", "g%h.md", "100% sure.md", "emoji ðŸ
 
 
 def test_every_ingested_document_can_be_opened_and_deleted(tmp_path: Path) -> None:
-    extra = {name: f"# Odd {i}\n\nThe odd file number {i} talks about zorblat {i}.\n" for i, name in enumerate(ODD_NAMES)}
+    extra = {
+        name: f"# Odd {i}\n\nThe odd file number {i} talks about zorblat {i}.\n" for i, name in enumerate(ODD_NAMES)
+    }
     env, out = ingested_fixture_corpus(tmp_path, extra)
     assert f"{3 + len(ODD_NAMES)} added" in out, out
     with api_server(env) as url:

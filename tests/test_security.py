@@ -18,9 +18,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from assistant.api.app import create_app
-from ingest.pipeline import IngestLock
 from assistant.security import check_access, key_matches, parse_keys, presented_key, redact
 from core.config import Settings
+from ingest.pipeline import IngestLock
 from tests.servers import api_server, ingested_fixture_corpus
 
 FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"

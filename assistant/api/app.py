@@ -31,7 +31,6 @@ from assistant.api.middleware import (
     RelativeRedirectMiddleware,
     TrustedHostMiddleware,
 )
-from assistant.api.strict import enable_question_log, known_query_only, save_feedback
 from assistant.api.models import (
     AskRequest,
     AskResponse,
@@ -50,6 +49,7 @@ from assistant.api.models import (
     SearchResult,
 )
 from assistant.api.safeguarding import router as safeguarding_router
+from assistant.api.strict import enable_question_log, known_query_only, save_feedback
 from assistant.feedback import FeedbackStore, to_csv, to_jsonl
 from assistant.generate import RESET
 from assistant.security import parse_keys
@@ -268,7 +268,6 @@ def _routes(app: FastAPI) -> None:
         try:
             service.store.live_version()
             docs = len(service.documents())
-            service.retriever.refresh(wait=False)  # what a request would do: a store it cannot load is not ok
             chunks = len(service.retriever.chunks)
             current = service.retriever.version == service.store.version()
             store = "ok"

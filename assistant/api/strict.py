@@ -11,7 +11,6 @@ import sqlite3
 from typing import Any
 
 from fastapi import Request
-from fastapi.dependencies.utils import get_flat_dependant
 from fastapi.exceptions import RequestValidationError
 
 from assistant.feedback import FeedbackStore
@@ -32,7 +31,7 @@ def known_query_only(request: Request) -> None:
         return
     allowed = _allowed.get(id(route))
     if allowed is None:
-        allowed = frozenset(p.alias for p in get_flat_dependant(dependant).query_params)
+        allowed = frozenset(_query_names(dependant))
         _allowed[id(route)] = allowed
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
@@ -43,6 +42,14 @@ def known_query_only(request: Request) -> None:
                 for name in unknown[:10]
             ]
         )
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters a route declares, its dependencies' included."""
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
 
 
 def save_feedback(store: FeedbackStore, body: Any, settings: Settings) -> int:
