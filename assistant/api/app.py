@@ -22,6 +22,7 @@ import anyio
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api.middleware import (
@@ -61,6 +62,21 @@ from core.types import Answer
 
 log = logging.getLogger(__name__)
 _MAX_DOC_ID = 1000
+
+
+class _DocIdConvertor(Convertor[str]):
+    """Starlette's `path` with newlines too: a file name may hold one, and its document must still be reachable."""
+
+    regex = r"[\s\S]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("doc_id", _DocIdConvertor())
 
 
 def create_app(settings: Settings | None = None, *, service: AssistantService | None = None) -> FastAPI:
@@ -339,7 +355,7 @@ def _routes(app: FastAPI) -> None:
     def documents(service: ServiceDep) -> list[DocumentSummary]:
         return [DocumentSummary(**_summary(r)) for r in service.documents()]
 
-    @app.get("/documents/{doc_id:path}", response_model=DocumentDetail)
+    @app.get("/documents/{doc_id:doc_id}", response_model=DocumentDetail)
     def document(doc_id: str, service: ServiceDep) -> DocumentDetail:
         _check_doc_id(doc_id)
         record, text = service.document(doc_id)
@@ -398,7 +414,7 @@ def _routes(app: FastAPI) -> None:
         )
 
     @app.delete(
-        "/admin/documents/{doc_id:path}",
+        "/admin/documents/{doc_id:doc_id}",
         response_model=Deleted,
         responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
     )
