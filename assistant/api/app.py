@@ -62,6 +62,7 @@ from core.types import Answer
 
 log = logging.getLogger(__name__)
 _MAX_DOC_ID = 1000
+_MAX_NAME_BYTES = 255  # a file or folder name longer than this cannot exist (NAME_MAX)
 
 
 class _DocIdConvertor(Convertor[str]):
@@ -435,13 +436,13 @@ def _routes(app: FastAPI) -> None:
 def _check_doc_id(doc_id: str) -> None:
     """Any name a file can have is a document id (`#`, `%`, `+`, brackets, emoji, even a newline): the id is only a
     key into the store, never a path that is opened. Refused: empty, over-long, and ids no ingest can make."""
+    parts = doc_id.replace("\\", "/").split("/")
     if (
         not doc_id
         or len(doc_id) > _MAX_DOC_ID
         or "\x00" in doc_id
-        or ".." in doc_id.split("/")
-        or doc_id.startswith("/")
-        or any(part in ("", ".") for part in doc_id.split("/"))
+        or any(part in ("", ".", "..") for part in parts)
+        or any(len(part.encode()) > _MAX_NAME_BYTES for part in parts)
     ):
         raise BadInput(f"{doc_id!r} is not a valid document id.")
 
