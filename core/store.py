@@ -1,4 +1,4 @@
-"""ChunkStore: the only module that imports chromadb. Chunks live in one collection, document records in another.
+"""ChunkStore: with core.store_access, the only code that imports chromadb. Chunks live in one collection, document records in another.
 
 Imports: stdlib, numpy, chromadb, core. A document's record is its commit point: chunks are written first, the
 record second, stale chunks deleted last, and readers keep only chunks whose doc_hash (content and chunking

@@ -177,3 +177,25 @@ def test_lock_is_an_os_lock_in_one_process_too(settings) -> None:
                 pass
     with IngestLock(lock):
         pass
+
+
+def test_a_disk_that_fills_during_the_write_stops_the_run_with_a_summary(settings, embedder, monkeypatch) -> None:
+    from chromadb.errors import InternalError
+
+    from core.store import open_store
+    from ingest.pipeline import ingest_corpus
+
+    store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
+    assert ingest_corpus(settings, embedder=embedder, store=store).ok
+    (settings.knowledge_dir / "quarzel.md").write_text("# Quarzel\n\nThe quarzel audit found nine.\n")
+
+    def full(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise InternalError("error returned from database: (code: 13) database or disk is full")
+
+    monkeypatch.setattr(type(store._chunks), "upsert", full)
+    report = ingest_corpus(settings, embedder=embedder, store=store)
+    assert not report.ok and report.stopped is not None and report.stopped.code == "disk_full"
+    assert report.failed == [("quarzel.md", f"not stored: {report.stopped}")]
+    assert len(report.unchanged) == 3
+    monkeypatch.undo()
+    assert sorted(store.document_records()) == ["briefing.md", "minutes.txt", "procedure.html"]

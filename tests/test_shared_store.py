@@ -55,7 +55,10 @@ def test_health_is_503_when_the_store_cannot_be_read(tmp_path: Path) -> None:
         r = httpx.get(f"{url}/health", timeout=30)
         assert r.status_code == 503, r.text
         body = r.json()
-        assert body["status"] == "degraded" and body["store"].startswith("error:")
+        assert (
+            body["status"] == "degraded" and body["store"].startswith("error:") and body["error"] == "store_unavailable"
+        )
+        assert body["message"].startswith("The knowledge store is not available")
         r = httpx.get(f"{url}/documents", timeout=30)
         assert r.status_code == 503 and r.json()["error"] == "store_unavailable", r.text
 
@@ -73,3 +76,44 @@ def test_a_stamp_from_another_process_reopens_the_client(tmp_path: Path, setting
     assert store.version() == before  # the same committed state, read through a fresh client
     assert store._generation == generation + (1 if stamp.startswith("12345") else 0)
     assert len(store.document_records()) == 3
+
+
+def test_a_failed_read_reopens_once_then_answers_503(settings, embedder, monkeypatch) -> None:
+    from core.errors import StoreUnavailable
+    from core.store import open_store
+    from ingest.pipeline import ingest_corpus
+
+    store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
+    ingest_corpus(settings, embedder=embedder, store=store)
+    collection_type = type(store._chunks)
+    real_count = collection_type.count
+    failures = {"left": 1}
+
+    def flaky(self):  # type: ignore[no-untyped-def]
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("Error finding id")  # what a stale embedded client raised
+        return real_count(self)
+
+    monkeypatch.setattr(collection_type, "count", flaky)
+    generation = store._generation
+    assert store.count() > 0  # the first read failed, the store was reopened, the retry answered
+    assert store._generation == generation + 1
+    failures["left"] = 2
+    with pytest.raises(StoreUnavailable, match="even after reopening"):
+        store.count()
+
+
+def test_the_gate_lets_a_reader_in_again_but_never_reopens_from_inside_a_read() -> None:
+    from core.stamp import ReadWriteGate
+
+    gate = ReadWriteGate()
+    with gate.reading():
+        with gate.reading():  # a read that calls another read
+            assert gate.inside()
+        with pytest.raises(RuntimeError):
+            with gate.writing():
+                pass
+    assert not gate.inside()
+    with gate.writing():
+        pass

@@ -279,21 +279,32 @@ def _summary(r: DocumentRecord) -> dict[str, Any]:
 
 
 def _routes(app: FastAPI) -> None:
-    @app.get("/health", response_model=Health, responses={503: {"model": Health}})
-    def health(service: ServiceDep, response: Response) -> Health:
+    @app.get(
+        "/health",
+        response_model=Health,
+        responses={503: {"description": "The store cannot be read: the Health fields plus `error` and `message`."}},
+    )
+    def health(service: ServiceDep) -> Health | JSONResponse:
         """200 when the store can be read now (a live read, not what this process remembers); 503 when not."""
         try:
             service.store.live_version()
             docs = len(service.documents())
             chunks = len(service.retriever.chunks)
             current = service.retriever.version == service.store.version()
-            store = "ok"
         except PKAError as exc:
-            chunks, docs, store, current = 0, 0, f"error: {exc}", False
-            response.status_code = 503
+            body = Health(
+                status="degraded",
+                store=f"error: {exc}",
+                chunks=0,
+                documents=0,
+                embedding_model=service.embedder.model_id,
+                index_current=False,
+            )
+            message = f"The knowledge store is not available ({exc})."
+            return JSONResponse(status_code=503, content={**body.model_dump(), "error": exc.code, "message": message})
         return Health(
-            status="ok" if store == "ok" else "degraded",
-            store=store,
+            status="ok",
+            store="ok",
             chunks=chunks,
             documents=docs,
             embedding_model=service.embedder.model_id,
