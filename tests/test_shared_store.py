@@ -117,3 +117,16 @@ def test_the_gate_lets_a_reader_in_again_but_never_reopens_from_inside_a_read() 
     assert not gate.inside()
     with gate.writing():
         pass
+
+
+def test_a_cli_rebuild_beside_a_running_server_is_followed(tmp_path: Path) -> None:
+    env, _ = ingested_fixture_corpus(tmp_path)
+    with api_server(env) as url:
+        assert _top(url, "rapid review").status_code == 200
+        (Path(env["PKA_KNOWLEDGE_DIR"]) / "quarzel.md").write_text(NEW, encoding="utf-8")
+        result = run_cli(["ingest", "--rebuild"], env)
+        assert result.returncode == 0 and "4 added" in result.stdout, result.stdout + result.stderr
+        r = _top(url, "quarzel audit unsafe crossings")
+        assert r.status_code == 200 and r.json()["results"][0]["document_id"] == "quarzel.md", r.text
+        health = httpx.get(f"{url}/health", timeout=30)
+        assert health.status_code == 200 and health.json()["documents"] == 4, health.text
