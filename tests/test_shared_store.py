@@ -130,3 +130,21 @@ def test_a_cli_rebuild_beside_a_running_server_is_followed(tmp_path: Path) -> No
         assert r.status_code == 200 and r.json()["results"][0]["document_id"] == "quarzel.md", r.text
         health = httpx.get(f"{url}/health", timeout=30)
         assert health.status_code == 200 and health.json()["documents"] == 4, health.text
+
+
+@pytest.mark.slow
+def test_the_load_with_ingest_bench_runs_clean_at_small_scale(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.servers import ROOT
+
+    out = tmp_path / "load-ingest.md"
+    args = ["--hashing", "--requests", "120", "--concurrency", "8", "--ingest-after", "30", "--out", str(out)]
+    args += ["--knowledge", str(ROOT / "tests" / "fixtures" / "knowledge")]
+    result = subprocess.run(
+        [sys.executable, "bench/load_ingest.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    row = out.read_text().split("| ---: |")[-1].splitlines()[1]
+    assert row.startswith("| 120 | 0 |") and "not within" not in row, row
