@@ -305,7 +305,12 @@ def _run(
     removed: set[str] = set()
     if prune and root.resolve() == knowledge.resolve():
         for doc_id in sorted(set(records) - seen):
-            store.delete_document(doc_id)
+            try:
+                store.delete_document(doc_id)
+            except StoreUnavailable as exc:  # disk full or read-only: the rest stays until the next run
+                report.stopped = exc
+                report.failed.append((doc_id, f"not removed: {exc}"))
+                break
             report.removed.append(doc_id)
             removed.add(doc_id)
     # A file that failed this time keeps its previous good version in the store.
@@ -315,7 +320,7 @@ def _run(
     # Chunks no committed record owns (an interrupted run's) make the count differ: only then is a sweep needed,
     # so re-ingesting an unchanged corpus reads no chunk at all.
     expected = sum(r.n_chunks for d, r in records.items() if d not in removed)
-    if store.count() != expected:
+    if report.stopped is None and store.count() != expected:
         store.sweep()
     report.seconds["total"] = time.perf_counter() - started
     return report

@@ -199,3 +199,19 @@ def test_a_disk_that_fills_during_the_write_stops_the_run_with_a_summary(setting
     assert len(report.unchanged) == 3
     monkeypatch.undo()
     assert sorted(store.document_records()) == ["briefing.md", "minutes.txt", "procedure.html"]
+
+
+def test_a_full_disk_while_removing_a_gone_file_keeps_it_and_says_so(settings, embedder) -> None:
+    from core.store import open_store
+    from ingest.pipeline import ingest_corpus
+
+    store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
+    assert ingest_corpus(settings, embedder=embedder, store=store).ok
+    (settings.knowledge_dir / "minutes.txt").unlink()
+    full = settings.model_copy(update={"min_free_mb": 10.0**12})
+    report = ingest_corpus(
+        full, embedder=embedder, store=open_store(full, embedder_id=embedder.model_id, dim=embedder.dim)
+    )
+    assert report.stopped is not None and report.stopped.code == "disk_full"
+    assert report.failed == [("minutes.txt", f"not removed: {report.stopped}")] and report.removed == []
+    assert "minutes.txt" in store.document_records()
