@@ -1,9 +1,10 @@
 """The FastAPI application: create_app() builds the service once in the lifespan; one handler maps our errors
 to JSON bodies with a 4xx/5xx status, and no traceback ever reaches a client.
 
-Around the routes, outermost first: CORS (the UI's origins only), API keys (assistant.security), a request body
-limit. /ask and /search answer 504 after PKA_REQUEST_TIMEOUT_S. The /admin routes need an admin key once keys
-are set.
+Around the routes, outermost first: trusted hosts (PKA_TRUSTED_HOSTS), relative redirects (a Host header is never
+echoed), CORS (the UI's origins only), API keys (assistant.security), a request body limit; every refusal is JSON,
+and a query parameter a route does not declare is a 422 (assistant.api.strict). /ask and /search answer 504 after
+PKA_REQUEST_TIMEOUT_S. The /admin routes need an admin key once keys are set.
 
 Imports: fastapi, core, assistant (and ingest, lazily, inside POST /admin/ingest).
 """
@@ -353,7 +354,6 @@ def _routes(app: FastAPI) -> None:
     async def ask(
         body: AskRequest,
         service: ServiceDep,
-        request: Request,
         stream: Annotated[bool, Query(description="Stream the answer as server-sent events.")] = False,
     ) -> Response | AskResponse:
         _check_text(body.question, service.settings.max_question_chars)
