@@ -86,6 +86,8 @@ def serve(
     """Run the HTTP API."""
     import uvicorn
 
+    from assistant.api.protocol import protocol_class
+
     settings = get_settings()
     uvicorn.run(
         "assistant.api.app:create_app",
@@ -94,6 +96,7 @@ def serve(
         port=port or settings.api_port,
         workers=workers,
         log_level="info",
+        http=protocol_class(),  # malformed requests get a JSON 400 too
     )
 
 

@@ -46,6 +46,8 @@ class AssistantService:
         self, query: str, *, top_k: int = 5, filters: Filters | None = None, history: list | None = None
     ) -> list[SearchHit]:
         self.retriever.refresh(wait=False)
+        if self.settings.log_questions:
+            log.info("search: %s", redact(query))
         return self.retriever.search(standalone(query, history or []), top_k=top_k, filters=filters)
 
     def ask(

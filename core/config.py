@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(64 * 1024, ge=1024)
     request_timeout_s: float = Field(30.0, gt=0)
     cors_origins: str = "http://127.0.0.1:8501,http://localhost:8501"  # comma-separated
+    trusted_hosts: str = "*"  # comma-separated Host names the API answers (`*.example.org` allowed); `*`: any
 
     # Scale: ingest batching, the store's ANN index, the persisted BM25 index
     ingest_batch_chunks: int = Field(1024, ge=1, le=100_000)  # chunks embedded and written together, across files
@@ -87,6 +88,7 @@ class Settings(BaseSettings):
     hnsw_ef_search: int = Field(128, ge=1, le=10_000)  # HNSW search breadth (recall vs latency); applied on open
     hnsw_ef_construction: int = Field(200, ge=1, le=10_000)  # HNSW build breadth; fixed when the store is created
     hnsw_max_neighbors: int = Field(16, ge=2, le=256)  # HNSW graph degree; fixed when the store is created
+    min_free_mb: float = Field(100.0, ge=0)  # writes (ingest, delete, feedback) refuse when less would be left
     index_cache: bool = True  # keep BM25 and the vectors under PKA_DATA_DIR/index, keyed by the store version
 
     # Generative answers (optional): any OpenAI-compatible chat endpoint. Empty base URL: extractive answers only.

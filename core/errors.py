@@ -36,6 +36,14 @@ class StoreUnavailable(PKAError):
     http_status = 503
 
 
+class DiskFull(StoreUnavailable):
+    code = "disk_full"
+
+
+class StoreReadOnly(StoreUnavailable):
+    code = "store_read_only"
+
+
 class EmbeddingModelMismatch(PKAError):
     code = "embedding_model_mismatch"
     http_status = 500

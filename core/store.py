@@ -1,9 +1,11 @@
-"""ChunkStore: the only module that imports chromadb. Chunks live in one collection, document records in another.
+"""ChunkStore: with core.store_access, the only code that imports chromadb. Chunks live in one collection, document
+records in another.
 
 Imports: stdlib, numpy, chromadb, core. A document's record is its commit point: chunks are written first, the
 record second, stale chunks deleted last, and readers keep only chunks whose doc_hash (content and chunking
 version together) matches a committed record. So a crash at any step leaves each document either at its old
-version or its new one, never a mix.
+version or its new one, never a mix. Processes sharing the embedded store follow each other's commits through a
+stamp file (core.stamp, core.store_access); writes check free space first and fail as 503s that say why.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,22 @@ import numpy as np
 
 from core.config import Settings
 from core.errors import EmbeddingModelMismatch, StoreUnavailable
-from core.types import Chunk, Document, DocumentMeta
+from core.records import (
+    DocumentRecord,
+    DocumentWrite,
+    StoredChunks,
+    chunk_to_record,
+    clean_meta,
+    meta_to_record,
+    record_to_chunk,
+)
+from core.stamp import ReadWriteGate, StoreStamp
+from core.store_access import SharedAccess
+from core.store_access import reads as _reads
+from core.store_access import writes as _writes
+from core.types import Chunk, Document
+
+__all__ = ["ChunkStore", "DocumentRecord", "DocumentWrite", "StoredChunks", "chunk_to_record", "record_to_chunk"]
 
 log = logging.getLogger(__name__)
 
@@ -30,58 +46,10 @@ _PAGE = 25_000
 _IDS_PAGE = 2000
 _DOC_VECTOR = [1.0, 0.0]  # document records are looked up by id, never by vector; chroma still wants one
 _STATE_ID = "state"
+STAMP_FILE = "store.stamp"  # in the data folder: the last commit's writer and version, for other processes
 
 
-@dataclass(frozen=True)
-class DocumentRecord:
-    doc_id: str
-    meta: DocumentMeta
-    media_type: str
-    content_hash: str
-    version: str  # the doc_hash its committed chunks carry: content and chunking together
-    file_hash: str
-    signature: str  # chunker version + settings + embedder: a change re-chunks and re-embeds
-    n_chunks: int
-    chars: int
-    flagged: int = 0  # chunks ingest flagged as planted instructions (kept out of answers; see flagged_chunks)
-
-
-@dataclass(frozen=True)
-class DocumentWrite:
-    """One document's new version for ChunkStore.write_documents."""
-
-    document: Document
-    chunks: Sequence[Chunk]
-    embeddings: np.ndarray
-    file_hash: str
-    signature: str
-
-
-@dataclass(frozen=True)
-class StoredChunks:
-    """Every committed chunk with its embedding, as loaded for the in-memory indexes."""
-
-    chunks: list[Chunk]
-    embeddings: np.ndarray
-
-
-def _clean_meta(meta: dict[str, Any]) -> dict[str, Any]:
-    # Chroma rejects None values and empty dicts; emit flat scalars only.
-    out = {k: v for k, v in meta.items() if v is not None}
-    return out or {"_": 0}
-
-
-def chunk_to_record(chunk: Chunk) -> tuple[str, str, dict[str, Any]]:
-    meta = chunk.model_dump(exclude={"chunk_id", "text"})
-    return chunk.chunk_id, chunk.text, _clean_meta(meta)
-
-
-def record_to_chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
-    fields = {k: v for k, v in meta.items() if k in Chunk.model_fields}
-    return Chunk(chunk_id=chunk_id, text=text, **fields)
-
-
-class ChunkStore:
+class ChunkStore(SharedAccess):
     def __init__(
         self,
         client: Any,
@@ -91,32 +59,55 @@ class ChunkStore:
         dim: int,
         hnsw: dict[str, Any] | None = None,
         cache_dir: Path | None = None,
+        opener: Callable[[], Any] | None = None,
+        stamp: StoreStamp | None = None,
+        space: Path | None = None,
+        min_free_mb: float = 0.0,
     ) -> None:
-        self._client = client
+        """opener: makes a fresh client (to reopen after another process's commit or a failed read); stamp: the
+        embedded store's change notice shared by processes; space: where the store's files are, for the free-space
+        check before a write (None: not checked, as for a Chroma server)."""
         self.embedder_id = embedder_id
         self.dim = dim
         self.cache_dir = cache_dir  # where readers may keep indexes derived from the store (None: nowhere)
-        hnsw = {k: v for k, v in (hnsw or {}).items() if v is not None}
+        self._name = collection
+        self._hnsw = {k: v for k, v in (hnsw or {}).items() if v is not None}
+        self._opener = opener
+        self._stamp = stamp
+        self._space = space
+        self._min_free_mb = min_free_mb
+        self._gate = ReadWriteGate()
+        self._generation = 0
+        self._version: str | None = None  # with a stamp: the committed state this client is known to be at
+        self._defer = 0
+        self._dirty = False
+        if stamp is not None:
+            stamp.changed()  # the stamp as it is now: this client is opened after it
+        self._attach(client)
+
+    def _attach(self, client: Any) -> None:
+        hnsw = self._hnsw
         try:
             self._chunks = client.get_or_create_collection(
-                collection,
+                self._name,
                 embedding_function=None,
                 configuration={"hnsw": {"space": "cosine", **hnsw}},
-                metadata={"embedder": embedder_id, "dim": dim},
+                metadata={"embedder": self.embedder_id, "dim": self.dim},
             )
             self._docs = client.get_or_create_collection(
-                f"{collection}-documents", embedding_function=None, metadata={"kind": "documents"}
+                f"{self._name}-documents", embedding_function=None, metadata={"kind": "documents"}
             )
             # One record whose token changes on every commit: version() is a single get, whatever the size.
             self._meta = client.get_or_create_collection(
-                f"{collection}-meta", embedding_function=None, metadata={"kind": "meta"}
+                f"{self._name}-meta", embedding_function=None, metadata={"kind": "meta"}
             )
         except Exception as exc:  # noqa: BLE001 - chroma raises many types; all mean "store not usable"
             raise StoreUnavailable(f"Could not open the vector store: {exc}") from exc
+        self._client = client
         recorded = (self._chunks.metadata or {}).get("embedder")
-        if recorded and recorded != embedder_id:
+        if recorded and recorded != self.embedder_id:
             raise EmbeddingModelMismatch(
-                f"The store was built with embedding model {recorded!r} but {embedder_id!r} is configured. "
+                f"The store was built with embedding model {recorded!r} but {self.embedder_id!r} is configured. "
                 "Rebuild it with `pka ingest --rebuild` or configure the original model."
             )
         if "ef_search" in hnsw:
@@ -137,25 +128,38 @@ class ChunkStore:
             log.warning("could not set HNSW ef_search=%s: %s", ef, exc)
 
     # ---- documents -------------------------------------------------------------------------------------------
+    @_reads
     def document_records(self) -> dict[str, DocumentRecord]:
         out: dict[str, DocumentRecord] = {}
         for ids, _docs, metas, _emb in self._page(self._docs, include=["metadatas"]):
             for doc_id, meta in zip(ids, metas, strict=True):
-                out[doc_id] = _meta_to_record(doc_id, meta)
+                out[doc_id] = meta_to_record(doc_id, meta)
         return out
 
+    @_reads
     def document_text(self, doc_id: str) -> str | None:
         got = self._docs.get(ids=[doc_id], include=["documents"])
         if not got["ids"]:
             return None
         return str(got["documents"][0])
 
+    @_reads
     def version(self) -> str:
         """A token of the committed state: changes whenever a document is added, replaced or removed.
 
-        Cheap (one record read) so that readers may check it on every request. A store written before the token
-        existed gets a fingerprint of its document records instead.
+        Cheap (one record read; with a stamp, none until a commit) so that readers may check it on every request.
+        A store written before the token existed gets a fingerprint of its document records instead. With a stamp
+        (the embedded store) it is the state this client was opened at or has committed itself, so that another
+        process's commits are followed only once they are published, by reopening.
         """
+        if self._stamp is not None and self._version is not None:
+            return self._version
+        self._version = self.live_version()
+        return self._version
+
+    @_reads
+    def live_version(self) -> str:
+        """The version as the store's files say now, read whatever this client knows (for /health)."""
         got = self._meta.get(ids=[_STATE_ID], include=["metadatas"])
         if got["ids"]:
             return str((got["metadatas"][0] or {}).get("version", ""))
@@ -163,9 +167,11 @@ class ChunkStore:
         return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
 
     def _bump(self) -> None:
+        token = uuid.uuid4().hex
         self._meta.upsert(
-            ids=[_STATE_ID], documents=["state"], metadatas=[{"version": uuid.uuid4().hex}], embeddings=[_DOC_VECTOR]
+            ids=[_STATE_ID], documents=["state"], metadatas=[{"version": token}], embeddings=[_DOC_VECTOR]
         )
+        self._version = token
 
     # ---- writes ----------------------------------------------------------------------------------------------
     def write_document(
@@ -180,11 +186,18 @@ class ChunkStore:
         """Replace a document's chunks. Chunks first, record (the commit) second, stale chunks last."""
         return self.write_documents([DocumentWrite(document, chunks, embeddings, file_hash, signature)])[0]
 
+    @_writes
     def write_documents(self, items: Sequence[DocumentWrite]) -> list[DocumentRecord]:
         """Replace several documents' chunks in large batches, each document still committed atomically: every
-        chunk of the batch is written first, then the documents' records (the commit), then stale chunks."""
+        chunk of the batch is written first, then the documents' records (the commit), then stale chunks.
+
+        Refused with DiskFull before anything is written when the disk would be left under PKA_MIN_FREE_MB."""
         if not items:
             return []
+        need = sum(
+            len(i.document.text) * 2 + sum(len(c.text) * 3 + 512 + self.dim * 12 for c in i.chunks) for i in items
+        )
+        self._ensure_space(need, f"store {len(items)} document(s)")
         ids: list[str] = []
         texts: list[str] = []
         metas: list[dict[str, Any]] = []
@@ -233,12 +246,12 @@ class ChunkStore:
             self._docs.upsert(
                 ids=[i.document.doc_id for i in part],
                 documents=[i.document.text for i in part],
-                metadatas=[_clean_meta(m) for m in rec_metas[lo : lo + self._batch]],
+                metadatas=[clean_meta(m) for m in rec_metas[lo : lo + self._batch]],
                 embeddings=[_DOC_VECTOR] * len(part),
             )
         self._delete_stale(versions)
         self._bump()
-        return [_meta_to_record(i.document.doc_id, m) for i, m in zip(items, rec_metas, strict=True)]
+        return [meta_to_record(i.document.doc_id, m) for i, m in zip(items, rec_metas, strict=True)]
 
     def _delete_stale(self, versions: dict[str, str]) -> None:
         """Delete the chunks of these documents that belong to another version than the one committed."""
@@ -254,11 +267,14 @@ class ChunkStore:
         for lo in range(0, len(stale), self._batch):
             self._chunks.delete(ids=stale[lo : lo + self._batch])
 
+    @_writes
     def delete_document(self, doc_id: str) -> None:
+        self._ensure_space(1 << 20, f"delete {doc_id}")  # a delete writes too (SQLite's journal)
         self._docs.delete(ids=[doc_id])
         self._chunks.delete(where={"doc_id": doc_id})
         self._bump()
 
+    @_writes
     def sweep(self) -> int:
         """Delete chunks that no committed record owns (left by an interrupted run). Returns how many."""
         committed = {d: r.version for d, r in self.document_records().items()}
@@ -274,9 +290,11 @@ class ChunkStore:
         return len(stale)
 
     # ---- reads -----------------------------------------------------------------------------------------------
+    @_reads
     def count(self) -> int:
         return int(self._chunks.count())
 
+    @_reads
     def load_all(self, *, embeddings: bool = True, flagged: bool = False) -> StoredChunks:
         """Every committed chunk in a stable order, with its embedding (or, with embeddings=False, an empty
         matrix: for a reader that has the vectors already, such as the retriever with its index cache).
@@ -299,6 +317,7 @@ class ChunkStore:
         matrix = np.stack([vectors[i] for i in order]) if vectors else np.zeros((0, self.dim), np.float32)
         return StoredChunks(chunks=chunks, embeddings=matrix)
 
+    @_reads
     def flagged_chunks(self) -> list[Chunk]:
         """The committed chunks ingest flagged as planted instructions, by document and position. Reads only the
         documents whose record counts flagged chunks."""
@@ -314,6 +333,7 @@ class ChunkStore:
                     out.append(record_to_chunk(cid, str(text), meta))
         return sorted(out, key=lambda c: (c.doc_id, c.ordinal))
 
+    @_reads
     def embeddings_of(self, chunk_ids: Sequence[str]) -> np.ndarray:
         """The stored vectors of these chunks, in the order given."""
         out = np.zeros((len(chunk_ids), self.dim), dtype=np.float32)
@@ -324,6 +344,7 @@ class ChunkStore:
                 out[where[cid]] = np.asarray(emb, dtype=np.float32)
         return out
 
+    @_reads
     def query(self, vector: np.ndarray, n: int, *, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """Approximate nearest neighbours from the store's own index: (chunk_id, cosine similarity)."""
         n = max(1, n)  # chroma returns what there is when asked for more: no count() round trip per query
@@ -348,22 +369,6 @@ class ChunkStore:
             if n < _PAGE:
                 return
             offset += n
-
-
-def _meta_to_record(doc_id: str, meta: dict[str, Any]) -> DocumentRecord:
-    fields = {k: meta[k] for k in DocumentMeta.model_fields if k in meta}
-    return DocumentRecord(
-        doc_id=doc_id,
-        meta=DocumentMeta(**fields),
-        media_type=str(meta.get("media_type", "")),
-        content_hash=str(meta.get("content_hash", "")),
-        version=str(meta.get("version", meta.get("content_hash", ""))),
-        file_hash=str(meta.get("file_hash", "")),
-        signature=str(meta.get("signature", "")),
-        n_chunks=int(meta.get("n_chunks", 0)),
-        chars=int(meta.get("chars", 0)),
-        flagged=int(meta.get("flagged", 0)),
-    )
 
 
 def open_client(settings: Settings) -> Any:
@@ -397,6 +402,7 @@ def hnsw_config(settings: Settings) -> dict[str, Any]:
 
 
 def open_store(settings: Settings, *, embedder_id: str, dim: int) -> ChunkStore:
+    embedded = not settings.chroma_host
     return ChunkStore(
         open_client(settings),
         collection=settings.collection,
@@ -404,4 +410,8 @@ def open_store(settings: Settings, *, embedder_id: str, dim: int) -> ChunkStore:
         dim=dim,
         hnsw=hnsw_config(settings),
         cache_dir=settings.data_dir / "index" if settings.index_cache else None,
+        opener=lambda: open_client(settings),
+        stamp=StoreStamp(settings.data_dir / STAMP_FILE) if embedded else None,
+        space=settings.chroma_path if embedded else None,
+        min_free_mb=settings.min_free_mb,
     )

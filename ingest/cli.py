@@ -80,6 +80,8 @@ def format_report(report: IngestReport) -> str:
             f"time: {total:.2f}s{rate}; parse {s['parse']:.2f}s and chunk {s['chunk']:.2f}s (in threads, alongside), "
             f"embed {s['embed']:.2f}s, store {s['store']:.2f}s"
         )
+    if report.stopped is not None:
+        lines.append(f"STOPPED: {report.stopped}")
     for name, reason in report.failed:
         lines.append(f"FAILED  {name}: {reason}")
     for name, reason in report.skipped:

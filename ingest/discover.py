@@ -38,10 +38,14 @@ def discover(root: Path) -> tuple[list[SourceFile], list[tuple[str, str]]]:
     skipped: list[tuple[str, str]] = []
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        if any(part.startswith(".") for part in path.relative_to(root).parts) or not path.is_file():
+        if any(part.startswith(".") for part in path.relative_to(root).parts):
             continue
-        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-            skipped.append((rel, "is a link to outside the knowledge folder"))
+        if path.is_symlink():
+            problem = _link_problem(path, root)
+            if problem:
+                skipped.append((rel, problem))
+                continue
+        if not path.is_file():
             continue
         if path.name in _IGNORED_NAMES or path.suffix.lower() in (".yaml", ".yml"):
             continue
@@ -50,6 +54,22 @@ def discover(root: Path) -> tuple[list[SourceFile], list[tuple[str, str]]]:
             continue
         found.append(SourceFile(path, rel, path.stat().st_size))
     return found, skipped
+
+
+def _link_problem(path: Path, root: Path) -> str:
+    """Why a symbolic link is not read ("" for a link to a file inside the folder, which is)."""
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:
+        return f"is a broken link (to {path.readlink()}, which does not exist)"
+    except (RuntimeError, OSError):  # RuntimeError: Python 3.11's "Symlink loop"; OSError: ELOOP
+        return "is a link loop (it leads back to itself)"
+    inside = target.is_relative_to(root.resolve())
+    if target.is_dir():
+        if inside:
+            return "is a link to a folder inside the knowledge folder: its files are read where they are"
+        return "is a link to a folder outside the knowledge folder (not followed)"
+    return "" if inside else "is a link to outside the knowledge folder"
 
 
 def load_manifest(root: Path) -> dict[str, dict[str, Any]]:

@@ -2,15 +2,14 @@
 
 Imports: stdlib, core, ingest. Threads read, parse and chunk files ahead while the main thread embeds; chunks are
 embedded and written in large batches across files (PKA_INGEST_BATCH_CHUNKS), each document still committed on its
-own (see ChunkStore.write_documents). A bad file is reported by name and skipped; nothing else is lost. A lock file
-in the data folder refuses a second concurrent run.
+own (see ChunkStore.write_documents). A bad file is reported by name and skipped; nothing else is lost. An OS lock on a
+file in the data folder refuses a second concurrent run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -18,9 +17,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from core.config import Settings
 from core.embeddings import Embedder
-from core.errors import IngestLocked, ParseError
+from core.errors import IngestLocked, ParseError, StoreUnavailable
 from core.store import ChunkStore, DocumentRecord, DocumentWrite
 from core.types import Chunk, Document, Span
 from ingest.chunker import chunk_document, signature
@@ -47,6 +48,9 @@ class IngestReport:
     # many an unchanged file still holds from an earlier run
     flagged: dict[str, list[str]] = field(default_factory=dict)
     flagged_before: dict[str, int] = field(default_factory=dict)
+    # set when the store refused a write (disk full, read-only): the run stopped there, each document at its last
+    # committed version, and the files not yet written are in `failed`
+    stopped: StoreUnavailable | None = None
     # parse and chunk: summed over the threads that do them (they overlap the embedding); embed and store: the
     # main thread's time; total: the whole run's wall-clock time.
     seconds: dict[str, float] = field(
@@ -55,7 +59,7 @@ class IngestReport:
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and self.stopped is None
 
 
 def build_document(source: SourceFile, data: bytes, manifest_entry: dict, settings: Settings) -> Document:
@@ -84,46 +88,29 @@ def build_document(source: SourceFile, data: bytes, manifest_entry: dict, settin
 
 
 class IngestLock:
-    """An exclusive lock file; a stale one (its process gone) is taken over."""
+    """An exclusive OS lock (`filelock`) on a file in the data folder: released by the OS when its process ends, so a
+    crashed run never blocks the next one, and a leftover file or a reused PID means nothing."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock: FileLock | None = None
 
     def __enter__(self) -> IngestLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                if self._stale():
-                    self.path.unlink(missing_ok=True)
-                    continue
-                raise IngestLocked(
-                    f"Another ingest is running (lock {self.path}). Wait for it to finish; if none is running, "
-                    "delete the lock file."
-                ) from None
-            os.write(fd, str(os.getpid()).encode())
-            os.close(fd)
-            return self
-        raise IngestLocked(f"Could not take the ingest lock {self.path}")
-
-    def _stale(self) -> bool:
+        lock = FileLock(self.path, timeout=0, thread_local=False)
         try:
-            pid = int(self.path.read_text().strip() or "0")
-        except (OSError, ValueError):
-            return True
-        if pid <= 0:
-            return True
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
+            lock.acquire()
+        except Timeout:
+            raise IngestLocked(f"Another ingest is running (lock {self.path}). Wait for it to finish.") from None
+        except OSError as exc:
+            raise StoreUnavailable(f"Could not take the ingest lock {self.path}: {exc.strerror or exc}") from exc
+        self._lock = lock
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        self.path.unlink(missing_ok=True)
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 def ingest_corpus(
@@ -142,7 +129,7 @@ def ingest_corpus(
         progress: called with each file's name as it is processed (for progress bars).
     """
     root = Path(path or settings.knowledge_dir)
-    with IngestLock(settings.data_dir / "ingest.lock"):
+    with IngestLock(settings.data_dir / "ingest.lock"), store.deferred_stamp():
         return _run(settings, embedder=embedder, store=store, root=root, prune=prune, progress=progress)
 
 
@@ -266,7 +253,13 @@ def _run(
             assert p.document is not None  # "ready" results carry their document
             writes.append(DocumentWrite(p.document, p.chunks, vectors[lo : lo + len(p.chunks)], p.fhash, sig))
             lo += len(p.chunks)
-        written = store.write_documents(writes)
+        try:
+            written = store.write_documents(writes)
+        except StoreUnavailable as exc:
+            report.stopped = exc
+            report.failed.extend((p.source.doc_id, f"not stored: {exc}") for p in batch)
+            batch, batch_chunks = [], 0
+            return
         t2 = time.perf_counter()
         report.seconds["embed"] += t1 - t0
         report.seconds["store"] += t2 - t1
@@ -284,6 +277,8 @@ def _run(
     workers = settings.ingest_parse_workers
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pka-parse") as pool:
         for prepared in _ahead(pool, jobs, depth=max(4, 4 * workers)):
+            if report.stopped is not None:
+                break
             source = prepared.source
             report.files += 1
             if progress:
@@ -311,11 +306,22 @@ def _run(
             batch_chunks += len(prepared.chunks)
             if batch_chunks >= settings.ingest_batch_chunks:
                 flush()
-        flush()
+        if report.stopped is None:
+            flush()
+    if report.stopped is not None:
+        reached = set(seen)
+        report.failed.extend((s.doc_id, "not reached: the run stopped") for s in sources if s.doc_id not in reached)
+        report.seconds["total"] = time.perf_counter() - started
+        return report
     removed: set[str] = set()
     if prune and root.resolve() == knowledge.resolve():
         for doc_id in sorted(set(records) - seen):
-            store.delete_document(doc_id)
+            try:
+                store.delete_document(doc_id)
+            except StoreUnavailable as exc:  # disk full or read-only: the rest stays until the next run
+                report.stopped = exc
+                report.failed.append((doc_id, f"not removed: {exc}"))
+                break
             report.removed.append(doc_id)
             removed.add(doc_id)
     # A file that failed this time keeps its previous good version in the store.
@@ -325,7 +331,7 @@ def _run(
     # Chunks no committed record owns (an interrupted run's) make the count differ: only then is a sweep needed,
     # so re-ingesting an unchanged corpus reads no chunk at all.
     expected = sum(r.n_chunks for d, r in records.items() if d not in removed)
-    if store.count() != expected:
+    if report.stopped is None and store.count() != expected:
         store.sweep()
     report.seconds["total"] = time.perf_counter() - started
     return report

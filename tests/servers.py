@@ -25,12 +25,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def api_server(env: dict[str, str], *, timeout: float = 90.0, workers: int = 1) -> Iterator[str]:
-    """Run `pka serve` in a subprocess; yield its base URL once /health answers. Its log goes to a temp file."""
+def api_server(
+    env: dict[str, str], *, timeout: float = 90.0, workers: int = 1, log_path: Path | None = None
+) -> Iterator[str]:
+    """Run `pka serve` in a subprocess; yield its base URL once /health answers. Its log goes to a temp file (or to
+    log_path, for a test that reads it)."""
     port = free_port()
     full_env = {**os.environ, **env}
     # The server's log goes to a file: a pipe nobody reads fills up and blocks the server.
-    log = tempfile.TemporaryFile()
+    log = log_path.open("w+b") if log_path is not None else tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -123,12 +123,12 @@ def test_lock_refuses_a_second_run(settings) -> None:
                 pass
 
 
-def test_stale_lock_is_taken_over(settings) -> None:
+def test_a_leftover_lock_file_does_not_block(settings) -> None:
     lock = settings.data_dir / "ingest.lock"
     lock.parent.mkdir(parents=True)
-    lock.write_text("999999")  # no such process
+    lock.write_text("1")  # a crashed run's file, naming a live but unrelated process: the OS lock is free
     with IngestLock(lock):
-        assert lock.read_text() == str(os.getpid())
+        pass
 
 
 @pytest.mark.slow

@@ -1,9 +1,10 @@
 """The FastAPI application: create_app() builds the service once in the lifespan; one handler maps our errors
 to JSON bodies with a 4xx/5xx status, and no traceback ever reaches a client.
 
-Around the routes, outermost first: CORS (the UI's origins only), API keys (assistant.security), a request body
-limit. /ask and /search answer 504 after PKA_REQUEST_TIMEOUT_S. The /admin routes need an admin key once keys
-are set.
+Around the routes, outermost first: trusted hosts (PKA_TRUSTED_HOSTS), relative redirects (a Host header is never
+echoed), CORS (the UI's origins only), API keys (assistant.security), a request body limit; every refusal is JSON,
+and a query parameter a route does not declare is a 422 (assistant.api.strict). /ask and /search answer 504 after
+PKA_REQUEST_TIMEOUT_S. The /admin routes need an admin key once keys are set.
 
 Imports: fastapi, core, assistant (and ingest, lazily, inside POST /admin/ingest).
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,12 +22,18 @@ from typing import Annotated, Any, Literal
 import anyio
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api.flagged import router as flagged_router
-from assistant.api.middleware import AccessMiddleware, BodyLimitMiddleware
+from assistant.api.middleware import (
+    AccessMiddleware,
+    BodyLimitMiddleware,
+    JsonCORSMiddleware,
+    RelativeRedirectMiddleware,
+    TrustedHostMiddleware,
+)
 from assistant.api.models import (
     AskRequest,
     AskResponse,
@@ -46,6 +52,7 @@ from assistant.api.models import (
     SearchResult,
 )
 from assistant.api.safeguarding import router as safeguarding_router
+from assistant.api.strict import enable_question_log, known_query_only, save_feedback
 from assistant.feedback import FeedbackStore, to_csv, to_jsonl
 from assistant.generate import RESET
 from assistant.security import parse_keys
@@ -56,11 +63,29 @@ from core.store import DocumentRecord
 from core.types import Answer
 
 log = logging.getLogger(__name__)
-_DOC_ID = re.compile(r"^[\w.\- /()&,']{1,300}$")
+_MAX_DOC_ID = 1000
+_MAX_NAME_BYTES = 255  # a file or folder name longer than this cannot exist (NAME_MAX)
+
+
+class _DocIdConvertor(Convertor[str]):
+    """Starlette's `path` with newlines too: a file name may hold one, and its document must still be reachable."""
+
+    regex = r"[\s\S]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("doc_id", _DocIdConvertor())
 
 
 def create_app(settings: Settings | None = None, *, service: AssistantService | None = None) -> FastAPI:
     settings = settings or get_settings()
+    if settings.log_questions:
+        enable_question_log()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]  # FastAPI's own lifespan signature
@@ -77,12 +102,14 @@ def create_app(settings: Settings | None = None, *, service: AssistantService | 
         description="Answers questions about the partnership's documents, citing the exact passages.",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(known_query_only)],
         responses={
             400: {"model": ErrorBody},
             401: {"model": ErrorBody},
             413: {"model": ErrorBody},
             422: {"model": ErrorBody},
             500: {"model": ErrorBody},
+            503: {"model": ErrorBody},
         },
     )
     app.state.settings = settings
@@ -92,12 +119,14 @@ def create_app(settings: Settings | None = None, *, service: AssistantService | 
         AccessMiddleware, read_keys=parse_keys(settings.api_keys), admin_keys=parse_keys(settings.admin_api_keys)
     )
     app.add_middleware(
-        CORSMiddleware,
+        JsonCORSMiddleware,
         allow_origins=list(parse_keys(settings.cors_origins)),
         allow_methods=["GET", "POST", "DELETE"],
         allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         max_age=600,
     )
+    app.add_middleware(RelativeRedirectMiddleware)
+    app.add_middleware(TrustedHostMiddleware, hosts=parse_keys(settings.trusted_hosts))
 
     @app.exception_handler(PKAError)
     async def _pka_error(_: Request, exc: PKAError) -> JSONResponse:
@@ -253,18 +282,32 @@ def _summary(r: DocumentRecord) -> dict[str, Any]:
 
 
 def _routes(app: FastAPI) -> None:
-    @app.get("/health", response_model=Health)
-    def health(service: ServiceDep) -> Health:
+    @app.get(
+        "/health",
+        response_model=Health,
+        responses={503: {"description": "The store cannot be read: the Health fields plus `error` and `message`."}},
+    )
+    def health(service: ServiceDep) -> Health | JSONResponse:
+        """200 when the store can be read now (a live read, not what this process remembers); 503 when not."""
         try:
-            chunks = len(service.retriever.chunks)
+            service.store.live_version()
             docs = len(service.documents())
+            chunks = len(service.retriever.chunks)
             current = service.retriever.version == service.store.version()
-            store = "ok"
         except PKAError as exc:
-            chunks, docs, store, current = 0, 0, f"error: {exc}", False
+            body = Health(
+                status="degraded",
+                store=f"error: {exc}",
+                chunks=0,
+                documents=0,
+                embedding_model=service.embedder.model_id,
+                index_current=False,
+            )
+            message = f"The knowledge store is not available ({exc})."
+            return JSONResponse(status_code=503, content={**body.model_dump(), "error": exc.code, "message": message})
         return Health(
-            status="ok" if store == "ok" else "degraded",
-            store=store,
+            status="ok",
+            store="ok",
             chunks=chunks,
             documents=docs,
             embedding_model=service.embedder.model_id,
@@ -314,12 +357,8 @@ def _routes(app: FastAPI) -> None:
     async def ask(
         body: AskRequest,
         service: ServiceDep,
-        request: Request,
         stream: Annotated[bool, Query(description="Stream the answer as server-sent events.")] = False,
     ) -> Response | AskResponse:
-        unknown = sorted(set(request.query_params) - {"stream"})
-        if unknown:  # strict like the body: a mistyped parameter is an error, not silently ignored
-            raise BadInput(f"Unknown query parameter(s): {', '.join(repr(u) for u in unknown[:5])}; only 'stream'.")
         _check_text(body.question, service.settings.max_question_chars)
         history = _history(body, service)
         if stream:
@@ -331,7 +370,7 @@ def _routes(app: FastAPI) -> None:
     def documents(service: ServiceDep) -> list[DocumentSummary]:
         return [DocumentSummary(**_summary(r)) for r in service.documents()]
 
-    @app.get("/documents/{doc_id:path}", response_model=DocumentDetail)
+    @app.get("/documents/{doc_id:doc_id}", response_model=DocumentDetail)
     def document(doc_id: str, service: ServiceDep) -> DocumentDetail:
         _check_doc_id(doc_id)
         record, text = service.document(doc_id)
@@ -341,16 +380,9 @@ def _routes(app: FastAPI) -> None:
     def glossary(service: ServiceDep) -> dict[str, list[dict[str, object]]]:
         return {"terms": service.glossary.as_dicts()}
 
-    @app.post("/feedback", response_model=FeedbackCreated, status_code=201)
-    def feedback(body: FeedbackRequest, store: FeedbackDep) -> FeedbackCreated:
-        new_id = store.add(
-            question=body.question,
-            answer=body.answer,
-            citations=body.citations,
-            rating=body.rating,
-            comment=body.comment,
-        )
-        return FeedbackCreated(id=new_id)
+    @app.post("/feedback", response_model=FeedbackCreated, status_code=201, responses={503: {"model": ErrorBody}})
+    def feedback(body: FeedbackRequest, store: FeedbackDep, request: Request) -> FeedbackCreated:
+        return FeedbackCreated(id=save_feedback(store, body, request.app.state.settings))
 
     @app.post("/admin/reload", response_model=Reloaded, responses={403: {"model": ErrorBody}})
     def reload(service: ServiceDep) -> Reloaded:
@@ -378,6 +410,9 @@ def _routes(app: FastAPI) -> None:
 
         report = ingest_corpus(service.settings, embedder=service.embedder, store=service.store)
         service.retriever.refresh(force=True)
+        if report.stopped is not None:  # disk full or read-only: 503, saying what was and was not stored
+            done = f"{len(report.added)} added, {len(report.updated)} updated, {len(report.failed)} not stored"
+            raise type(report.stopped)(f"{report.stopped} ({done}.)")
         return IngestResult(
             ok=report.ok,
             files=report.files,
@@ -396,7 +431,7 @@ def _routes(app: FastAPI) -> None:
         )
 
     @app.delete(
-        "/admin/documents/{doc_id:path}",
+        "/admin/documents/{doc_id:doc_id}",
         response_model=Deleted,
         responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
     )
@@ -415,11 +450,15 @@ def _routes(app: FastAPI) -> None:
 
 
 def _check_doc_id(doc_id: str) -> None:
+    """Any name a file can have is a document id (`#`, `%`, `+`, brackets, emoji, even a newline): the id is only a
+    key into the store, never a path that is opened. Refused: empty, over-long, and ids no ingest can make."""
+    parts = doc_id.replace("\\", "/").split("/")
     if (
-        not _DOC_ID.match(doc_id)
-        or ".." in doc_id.split("/")
-        or doc_id.startswith("/")
-        or any(part in ("", ".") for part in doc_id.split("/"))
+        not doc_id
+        or len(doc_id) > _MAX_DOC_ID
+        or "\x00" in doc_id
+        or any(part in ("", ".", "..") for part in parts)
+        or any(len(part.encode()) > _MAX_NAME_BYTES for part in parts)
     ):
         raise BadInput(f"{doc_id!r} is not a valid document id.")
 

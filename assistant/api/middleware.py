@@ -1,11 +1,16 @@
-"""Pure ASGI middleware: API keys, and a limit on the request body. Both answer with the API's JSON error body.
+"""Pure ASGI middleware: API keys, a limit on the request body, CORS, trusted hosts and relative redirects. Every
+refusal answers with the API's JSON error body.
 
-Imports: starlette, assistant.security.
+Imports: stdlib, starlette, assistant.security.
 """
 
 from __future__ import annotations
 
-from starlette.responses import JSONResponse
+from urllib.parse import urlsplit, urlunsplit
+
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.security import check_access, presented_key
@@ -87,3 +92,69 @@ class BodyLimitMiddleware:
         await _error(413, "payload_too_large", f"The request body is over the limit of {self.limit} bytes.")(
             scope, receive, send
         )
+
+
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, except that a refused preflight answers with the API's JSON error body, not plain text."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        reason = bytes(response.body).decode("utf-8", "replace")
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+        return _error(response.status_code, "cors_refused", f"CORS preflight refused: {reason}.", headers)
+
+
+class TrustedHostMiddleware:
+    """Refuse a Host header outside PKA_TRUSTED_HOSTS (400, JSON): `*` allows any, `*.example.org` a domain's hosts."""
+
+    def __init__(self, app: ASGIApp, *, hosts: tuple[str, ...]) -> None:
+        self.app = app
+        self.any = not hosts or "*" in hosts
+        self.hosts = tuple(h.lower() for h in hosts)
+
+    def _allowed(self, host: str) -> bool:
+        for pattern in self.hosts:
+            if host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:])):
+                return True
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.any or scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        raw = Headers(scope=scope).get("host", "")
+        host = raw.lower()
+        host = host[: host.rindex("]") + 1] if host.startswith("[") and "]" in host else host.split(":")[0]
+        if self._allowed(host):
+            await self.app(scope, receive, send)
+            return
+        message = f"Host {raw!r} is not served here (PKA_TRUSTED_HOSTS)."
+        await _error(400, "untrusted_host", message)(scope, receive, send)
+
+
+class RelativeRedirectMiddleware:
+    """Make redirects to this server relative, so a forged Host header is never echoed back in a Location."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_relative(message: Message) -> None:
+            if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
+                headers = []
+                for name, value in message.get("headers", []):
+                    if name.lower() == b"location":
+                        parts = urlsplit(value.decode("latin-1"))
+                        if parts.scheme in ("http", "https"):  # ours: a redirect elsewhere is never made here
+                            value = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment)).encode()
+                    headers.append((name, value))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_relative)
