@@ -77,3 +77,17 @@ def meta_to_record(doc_id: str, meta: dict[str, Any]) -> DocumentRecord:
         chars=int(meta.get("chars", 0)),
         flagged=int(meta.get("flagged", 0)),
     )
+
+def flagged_row(c: Chunk) -> dict[str, object]:
+    """One flagged passage as the API and `pka flagged --json` show it."""
+    return {
+        "document_id": c.doc_id,
+        "title": c.title,
+        "chunk_id": c.chunk_id,
+        "section": c.section,
+        "page": c.page,
+        "start": c.start,
+        "end": c.end,
+        "reason": c.flag,
+        "text": c.text,
+    }

@@ -46,8 +46,8 @@ def ingest(
 def flagged(as_json: bool = typer.Option(False, "--json", help="Print them as JSON lines.")) -> None:
     """List the passages ingest flagged as planted instructions (kept out of answers and search)."""
     from core.embeddings import build_embedder
+    from core.records import flagged_row
     from core.store import open_store
-    from ingest.flagging import flagged_row
 
     settings = get_settings()
     embedder = build_embedder(settings)

@@ -265,17 +265,3 @@ def flag_chunks(chunks: Iterable[Chunk]) -> list[Chunk]:
         out.append(chunk.model_copy(update={"flag": flags[0].describe()}) if flags else chunk)
     return out
 
-
-def flagged_row(c: Chunk) -> dict[str, object]:
-    """One flagged passage as the API and `pka flagged --json` show it."""
-    return {
-        "document_id": c.doc_id,
-        "title": c.title,
-        "chunk_id": c.chunk_id,
-        "section": c.section,
-        "page": c.page,
-        "start": c.start,
-        "end": c.end,
-        "reason": c.flag,
-        "text": c.text,
-    }

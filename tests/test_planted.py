@@ -235,7 +235,7 @@ def test_admin_flagged_route_and_cli(tmp_path: Path) -> None:
         ingest = httpx.post(f"{url}/admin/ingest", headers=admin, timeout=120)
         assert ingest.status_code == 200 and ingest.json()["flagged_before"] == {"planted.txt": len(rows)}
         bad = httpx.get(f"{url}/admin/flagged?x=1", headers=admin)
-        assert bad.status_code == 400 and bad.json()["error"]
+        assert bad.status_code == 422 and bad.json()["error"]
         ask = httpx.post(
             f"{url}/ask", json={"question": "Is there a need to refer?"}, headers={"Authorization": "Bearer read-key"}
         )
