@@ -71,16 +71,16 @@ _ROLE = re.compile(
 _NOT_NAME_WORDS = set(
     """The A An This That These Those Each All Our Their Its In On At Of For From With By To And But Or If When Where
     While Although Since After Before During Between Owner Owners Key Board Boards Council County Children Child
-    Safeguarding Partnership Partnerships Committee Review Reviews Rapid Annual Report Sussex Essex Surrey East West
-    Rotherham Local Serious Case Practice Group Panel Service Services Health Police National Independent Chair
+    Safeguarding Partnership Partnerships Committee Review Reviews Rapid Annual Report East West North South
+    Local Serious Case Practice Group Panel Service Services Health Police National Independent Chair
     Chairman Executive Director Head Cabinet Member Lead Trust Policy Scrutiny Sub Young People Early Help Learning
     Development Steering Planning Safer Communities Public Adult Adults Safe Home Community Systems Priority""".split()
 )
 _BULLET = re.compile(r"^\s*(?:[·•▪◦●\-–*]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 
 SIGNPOST = (
-    "For a procedure, check your partnership's multi-agency child protection procedures (for Sussex, the "
-    "Pan-Sussex procedures) or ask your Designated Safeguarding Lead. If you are worried about a child now, "
+    "For a procedure, check your partnership's multi-agency child protection procedures "
+    "or ask your Designated Safeguarding Lead. If you are worried about a child now, "
     "contact the local front door or MASH; if a child is in immediate danger, call 999."
 )
 
@@ -391,7 +391,7 @@ def _names_someone(text: str, question: str) -> bool:
     text_roles = {_role_stem(w) for r in _ROLE.findall(text) for w in words(r)}
     for m in _NAME.finditer(text):
         first, last = m.group(1), m.group(2)
-        if first and (first in _NOT_NAME_WORDS or last in _NOT_NAME_WORDS):
+        if first and (first in _NOT_NAME_WORDS or last in _NOT_NAME_WORDS or places(m.group(0))):
             continue
         if q_roles and not q_roles & text_roles:
             continue  # "who chairs ...?" is not answered by a name given with another role

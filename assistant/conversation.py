@@ -1,22 +1,26 @@
 """Turn a follow-up ("and what did it teach?", "and child 4?") into a standalone question using the history,
 without an LLM.
 
-Imports: stdlib, core.
+Imports: stdlib, core, assistant.query.identifiers. The subjects a follow-up may swap ("and child 4?", "and what
+about Surrey?") are review names and the places the knowledge folder's places.yaml lists (passed in as `places`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+from assistant.query.identifiers import review_forms
 from core.text import STOPWORDS, words
 
 _FOLLOW_START = re.compile(r"^\s*(?:and|also|what about|how about|so|then|but|ok|okay|same for|and what about)\b", re.I)
 _PRONOUN = re.compile(r"\b(?:it|its|they|them|their|that|this|those|these|he|she|his|her|there|the same)\b", re.I)
-_ENTITY = re.compile(
-    r"\b(?:(?:child|family|baby)\s+(?:[a-z]{1,2}|\d{1,3})\b|thematic review|east sussex|west sussex|surrey|"
-    r"rotherham|essex|sussex|brighton)",
-    re.I,
-)
+PlaceFinder = Callable[[str], list[str]]  # the written forms of the places a text names, in order
+
+
+def _entities(text: str, places: PlaceFinder | None) -> list[str]:
+    """The subjects a text names: review names, then places."""
+    return review_forms(text) + (places(text) if places is not None else [])
 
 
 def user_turns(history: list) -> list[str]:
@@ -43,14 +47,14 @@ def is_follow_up(question: str) -> bool:
     )
 
 
-def standalone(question: str, history: list) -> str:
+def standalone(question: str, history: list, places: PlaceFinder | None = None) -> str:
     """The question rewritten to stand alone, or unchanged when it already does (or there is no history)."""
     previous = user_turns(history)
     if not previous or not is_follow_up(question):
         return question.strip()
     last = previous[-1]
-    new_entities = _ENTITY.findall(question)
-    old_entities = _ENTITY.findall(last)
+    new_entities = _entities(question, places)
+    old_entities = _entities(last, places)
     body = _FOLLOW_START.sub("", question).strip(" ?.,")
     body_content = [w for w in words(body) if w not in STOPWORDS]
     if new_entities and old_entities and len(body_content) <= len(words(new_entities[0])) + 1:

@@ -8,23 +8,29 @@ from __future__ import annotations
 import datetime
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from assistant.compose import Composer, Composition
-from assistant.conversation import standalone
+from assistant.coverage import Holdings, not_held, partly_missing_note
 from assistant.generate import Generator, OnToken, build_generator
-from assistant.retrieval import Retriever
+from assistant.query import Query, QueryParser
+from assistant.retrieval import Retriever, use_gazetteer
+from assistant.reviews import label as review_label
 from assistant.safeguarding import Safeguarding, is_urgent
+from assistant.scope import WORDING, PlaceIndex, Scope, generic_abbreviation, load_wording
 from assistant.security import redact
+from assistant.sources import attribute, currency_notes
 from core.config import Settings
 from core.embeddings import Embedder, build_embedder
 from core.errors import NotFound
 from core.glossary import Glossary
+from core.places import Gazetteer
 from core.store import ChunkStore, DocumentRecord, open_store
-from core.types import Answer, Filters, SearchHit
+from core.types import Answer, Citation, Filters, SearchHit
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +44,33 @@ class AssistantService:
     glossary: Glossary
     safeguarding: Safeguarding
     generator: Generator | None = None  # set when PKA_LLM_BASE_URL is: generative answers with enforced citations
+    gazetteer: Gazetteer = field(default_factory=Gazetteer)  # knowledge/places.yaml
+    wording: dict[str, str] = field(default_factory=lambda: dict(WORDING))  # signposting.yaml's `scope:` wording over the defaults
+    urgent: Callable[[str], bool] = is_urgent
+    _places: tuple[str, PlaceIndex | None] = ("", None)
+
+    # ---- the question, parsed once ----------------------------------------------------------------------------
+    def places(self) -> PlaceIndex:
+        """The places and partnerships of the store's documents (rebuilt when the store changes)."""
+        version = self.retriever.version
+        if self._places[0] != version or self._places[1] is None:
+            generic = generic_abbreviation(((t.term, t.expansion) for t in self.glossary.terms), self.gazetteer)
+            index = PlaceIndex(self.gazetteer, self.store.document_records().values(), generic=generic)
+            self._places = (version, index)
+        assert self._places[1] is not None  # set just above
+        return self._places[1]
+
+    def parse(self, question: str, history: list | None = None) -> Query:
+        """The question as a typed Query: the one parse every later stage of a request reads."""
+        return QueryParser(self.places(), urgent=self.urgent).parse(question, history or [])
 
     def search(
         self, query: str, *, top_k: int = 5, filters: Filters | None = None, history: list | None = None
     ) -> list[SearchHit]:
         self.retriever.refresh(wait=False)
-        return self.retriever.search(standalone(query, history or []), top_k=top_k, filters=filters)
+        parsed = self.parse(query, history)
+        scope = self.places().resolve(parsed)
+        return self.retriever.search(parsed, top_k=top_k, filters=filters, doc_ids=scope.doc_ids)
 
     def ask(
         self,
@@ -57,12 +84,22 @@ class AssistantService:
         its citations are enforced (assistant.generate); its raw text goes to on_token as it arrives."""
         t0 = time.perf_counter()
         self.retriever.refresh(wait=False)
-        query = standalone(question, history or [])
-        hits = self.retriever.search(query, top_k=self.settings.answer_passages, filters=filters)
-        t1 = time.perf_counter()
-        result = None if filters is not None and not filters.is_empty() else self.safeguarding.answer(query)
-        composed = result is None
+        parsed = self.parse(question, history)  # urgency is decided here, first, with everything else asked
+        query = parsed.standalone
+        places = self.places()
+        scope = places.resolve(parsed)
+        result = not_held(parsed, scope, self._holdings(places), self.wording)
+        hits: list[SearchHit] = []
         if result is None:
+            hits = self.retriever.search(
+                parsed, top_k=self.settings.answer_passages, filters=filters, doc_ids=scope.doc_ids
+            )
+        t1 = time.perf_counter()
+        composed = False
+        if result is None and (filters is None or filters.is_empty()):
+            result = self.safeguarding.answer(parsed, scope.doc_ids)
+        if result is None:
+            composed = True
             composer = Composer(
                 self.retriever.idf,
                 threshold=self.settings.abstain_threshold,
@@ -84,8 +121,8 @@ class AssistantService:
                 outcome.timings_ms,
             )
         tg = time.perf_counter() - tg  # the model's share, reported as "generate" and "enforce", not "compose"
-        urgent = is_urgent(question)
-        text = result.answer + self._currency_notes(result)
+        urgent = parsed.urgent
+        text = self._with_sources(parsed, scope, result, hits, places)
         if urgent:
             # A live concern about a child: the fixed signposting comes first, then what the documents say.
             text = f"{self.safeguarding.signposting.text(self.retriever.home_partnership_name)}\n\n" + (
@@ -111,28 +148,54 @@ class AssistantService:
             },
         )
 
-    def _currency_notes(self, result: Composition) -> str:
-        """Say when the quoted sources are old, and name what replaced any superseded term they use."""
+    # ---- what an answer says about its sources ------------------------------------------------------------------
+    def _with_sources(
+        self, parsed: Query, scope: Scope, result: Composition, hits: list[SearchHit], places: PlaceIndex
+    ) -> str:
+        """The answer text, each line saying whose document it quotes when the store holds more than one
+        partnership, with a note for places asked about that it holds nothing from, and currency notes."""
+        text = result.answer
         if result.abstained or not result.citations:
-            return ""
-        notes = []
-        years = {c.document_id: self._year_of(c.chunk_id) for c in result.citations}
-        stale = self.settings.stale_after_years
-        this_year = datetime.date.today().year
-        old = sorted({y for y in years.values() if y is not None and stale and this_year - y > stale})
-        if old:
-            notes.append(
-                f"Note: this comes from a document of {', '.join(map(str, old))}; check it is still current "
-                "(newer procedures or reports may have replaced it)."
-            )
-        quoted = " ".join(c.quote for c in result.citations)
-        for term in self.glossary.old_terms_in(quoted):
-            notes.append(f"Note: “{term.term}” ({term.expansion}) has been replaced by {term.replaced_by}.")
-        return "\n\n" + "\n".join(notes) if notes else ""
+            return text
+        if len(places.partnerships) > 1:
+            text = attribute(text, result.citations, lambda c: self._source_label(c, places))
+        notes = [partly_missing_note(scope, places, self.wording)] + currency_notes(
+            parsed,
+            result.citations,
+            hits,
+            places.docs,
+            successors=self.retriever.successors(),
+            glossary=self.glossary,
+            stale_after_years=self.settings.stale_after_years,
+            this_year=datetime.date.today().year,
+        )
+        notes = [n for n in notes if n]
+        return text + ("\n\n" + "\n".join(notes) if notes else "")
 
-    def _year_of(self, chunk_id: str) -> int | None:
-        chunk = self.retriever.chunk_by_id(chunk_id)
-        return chunk.year if chunk is not None else None
+    def _source_label(self, citation: Citation, places: PlaceIndex) -> str:
+        info = places.docs.get(citation.document_id)
+        return places.label(info.partnership) if info is not None and info.partnership else ""
+
+    def _holdings(self, places: PlaceIndex) -> Holdings:
+        def reviews_named(doc_ids: frozenset[str] | None) -> list[str]:
+            reviews = self.safeguarding.reviews()
+            if doc_ids is not None:
+                partnerships = {places.docs[d].partnership for d in doc_ids if d in places.docs}
+                reviews = [r for r in reviews if r.doc_id in doc_ids or r.partnership in partnerships]
+            return list(dict.fromkeys(review_label(r) for r in reviews))
+
+        def on_subject(parsed: Query) -> list[str]:
+            unscoped = Query(text=parsed.text, standalone=parsed.standalone, terms=parsed.terms)
+            hits = self.retriever.search(unscoped, top_k=8)
+            return list(dict.fromkeys(h.chunk.doc_id for h in hits))[:3]
+
+        return Holdings(
+            places=places,
+            docs_with_review=self.retriever.docs_naming_review,
+            mentions_year=self.retriever.mentions_year,
+            reviews_named=reviews_named,
+            on_subject=on_subject,
+        )
 
     def documents(self) -> list[DocumentRecord]:
         return sorted(self.store.document_records().values(), key=lambda r: r.doc_id)
@@ -182,6 +245,8 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None) -> As
     safeguarding = Safeguarding(
         retriever, themes_path=knowledge / "themes.yaml", signposting_path=knowledge / "signposting.yaml"
     )
+    gazetteer = Gazetteer.load(knowledge / "places.yaml")
+    use_gazetteer(gazetteer)  # the places passages and answer checks name, as the retrieval boosts read them
     return AssistantService(
         settings=settings,
         store=store,
@@ -190,4 +255,6 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None) -> As
         glossary=glossary,
         safeguarding=safeguarding,
         generator=build_generator(settings),
+        gazetteer=gazetteer,
+        wording=load_wording(knowledge / "signposting.yaml"),
     )

@@ -5,7 +5,8 @@ Around the routes, outermost first: CORS (the UI's origins only), API keys (assi
 limit. /ask and /search answer 504 after PKA_REQUEST_TIMEOUT_S. The /admin routes need an admin key once keys
 are set.
 
-Imports: fastapi, core, assistant (and ingest, lazily, inside POST /admin/ingest).
+Imports: fastapi, core, assistant; never ingest: the ingest job and its lock are passed in (assistant.api.jobs,
+assistant.serving).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.api.jobs import IngestJobs
 from assistant.api.middleware import AccessMiddleware, BodyLimitMiddleware
 from assistant.api.models import (
     AskRequest,
@@ -50,7 +52,7 @@ from assistant.generate import RESET
 from assistant.security import parse_keys
 from assistant.service import AssistantService, build_service
 from core.config import Settings, get_settings
-from core.errors import BadInput, NotFound, PKAError, RequestTimeout
+from core.errors import BadInput, NotFound, PKAError, RequestTimeout, StoreUnavailable
 from core.store import DocumentRecord
 from core.types import Answer
 
@@ -58,7 +60,11 @@ log = logging.getLogger(__name__)
 _DOC_ID = re.compile(r"^[\w.\- /()&,']{1,300}$")
 
 
-def create_app(settings: Settings | None = None, *, service: AssistantService | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, service: AssistantService | None = None, ingest: IngestJobs | None = None
+) -> FastAPI:
+    """The API. `ingest` carries the write side's jobs for the admin routes (assistant.serving passes them);
+    without it POST /admin/ingest and DELETE /admin/documents answer 503."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -84,6 +90,7 @@ def create_app(settings: Settings | None = None, *, service: AssistantService | 
             500: {"model": ErrorBody},
         },
     )
+    app.state.ingest = ingest
     app.state.settings = settings
     # add_middleware wraps: the last added runs first.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
@@ -371,9 +378,7 @@ def _routes(app: FastAPI) -> None:
         "/admin/ingest", response_model=IngestResult, responses={403: {"model": ErrorBody}, 409: {"model": ErrorBody}}
     )
     def admin_ingest(service: ServiceDep) -> IngestResult:
-        from ingest.pipeline import ingest_corpus  # lazily: the read side does not need the write side
-
-        report = ingest_corpus(service.settings, embedder=service.embedder, store=service.store)
+        report = _jobs(app).run(service)
         service.retriever.refresh(force=True)
         return IngestResult(
             ok=report.ok,
@@ -396,10 +401,9 @@ def _routes(app: FastAPI) -> None:
         responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
     )
     def delete_document(doc_id: str, service: ServiceDep) -> Deleted:
-        from ingest.pipeline import IngestLock
-
+        lock = _jobs(app).lock
         _check_doc_id(doc_id)
-        with IngestLock(service.settings.data_dir / "ingest.lock"):  # not while an ingest is writing
+        with lock(service.settings.data_dir / "ingest.lock"):  # not while an ingest is writing
             record = service.store.document_records().get(doc_id)
             if record is None:
                 raise NotFound(f"No document with id {doc_id!r}.")
@@ -407,6 +411,13 @@ def _routes(app: FastAPI) -> None:
         service.retriever.refresh(force=True)
         log.info("deleted document %s (%d chunks)", doc_id, record.n_chunks)
         return Deleted(deleted=doc_id, chunks=record.n_chunks, index_chunks=len(service.retriever.chunks))
+
+
+def _jobs(app: FastAPI) -> IngestJobs:
+    jobs: IngestJobs | None = getattr(app.state, "ingest", None)
+    if jobs is None:
+        raise StoreUnavailable("This server runs without the ingest job; run `pka ingest` instead.")
+    return jobs
 
 
 def _check_doc_id(doc_id: str) -> None:
