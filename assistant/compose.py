@@ -445,7 +445,7 @@ def _units(hit: SearchHit) -> list[Unit]:
 
 
 def _short_source(chunk: Chunk) -> str:
-    """'ESSCP' from 'East Sussex Safeguarding Children Partnership (ESSCP)', else the partnership or title."""
+    """'ASCP' from 'Anyshire Safeguarding Children Partnership (ASCP)', else the partnership or title."""
     m = re.search(r"\(([A-Z]{2,8})\)", chunk.partnership)
     label = m.group(1) if m else chunk.partnership or chunk.title
     year = f" {chunk.year}" if chunk.year else ""

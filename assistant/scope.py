@@ -1,7 +1,7 @@
 """Which documents a question is about: the partnerships and places it names (from knowledge/places.yaml and the
 manifests' partnership of each document), and whether the knowledge base holds anything from there, from the year
 it asks about, or of the review it names. A question naming somewhere the store has nothing from is answered
-plainly that it has nothing ("The knowledge base holds no documents from Kent"), in the wording of
+plainly that it has nothing ("The knowledge base holds no documents from Anyshire"), in the wording of
 knowledge/signposting.yaml.
 
 Imports: stdlib, pyyaml, core, assistant.query. Built per store version from the document records, never from any
@@ -95,7 +95,7 @@ class Scope:
 
 class PlaceIndex(PlaceNames):
     """The places and partnerships of one store state's documents. A partnership counts as a place of its own,
-    named by its full name, the aliases places.yaml gives it and the abbreviation in its name ("(RBSCP)")."""
+    named by its full name, the aliases places.yaml gives it and the abbreviation in its name ("(ASCP)")."""
 
     def __init__(
         self,
@@ -104,8 +104,13 @@ class PlaceIndex(PlaceNames):
         *,
         generic: Callable[[str], bool] = lambda name: False,
     ) -> None:
-        self.gazetteer = gazetteer.copy()
+        base = gazetteer.copy()  # where documents are from is read before partnerships become names themselves
         records = list(records)
+        where_of = {r.doc_id: base.places_of(r.meta.partnership, r.meta.title) for r in records}
+        for where in where_of.values():
+            for area in where - set(base.forms):
+                base.add(area)  # a place only a partnership's name gives ("Testshire")
+        self.gazetteer = base.copy()
         partnerships = sorted({r.meta.partnership for r in records if r.meta.partnership})
         for p in partnerships:
             self.gazetteer.add(p)
@@ -114,12 +119,7 @@ class PlaceIndex(PlaceNames):
                     self.gazetteer.add_form(name, p)
         self.docs: dict[str, DocInfo] = {}
         for r in records:
-            where = self.gazetteer.places_of(r.meta.partnership, r.meta.title)
-            for area in where:
-                if area not in self.gazetteer.forms:
-                    self.gazetteer.add(area)  # a place only a partnership's name gives ("Testshire")
-            if r.meta.partnership:
-                where.add(r.meta.partnership)
+            where = where_of[r.doc_id] | ({r.meta.partnership} if r.meta.partnership else set())
             self.docs[r.doc_id] = doc_info(r, frozenset(where))
         self._by_name: dict[str, set[str]] = {}
         for info in self.docs.values():
@@ -138,8 +138,8 @@ class PlaceIndex(PlaceNames):
 
     def resolve(self, query: Query) -> Scope:
         """The documents of what the question names. When it names both a wider and a narrower way of saying
-        where ("Norfolk's NSCP", "Sussex ... East Sussex"), the narrower one decides; places it names side by side
-        ("Knowsley and Hull") are taken together."""
+        where ("Anyshire's ASCP", "the Vale ... West Vale"), the narrower one decides; places it names side by
+        side ("Anyshire and Otherton") are taken together."""
         if not query.places:
             return Scope()
         found = {name: self.docs_of(name) for name in sorted(query.places)}
@@ -151,7 +151,7 @@ class PlaceIndex(PlaceNames):
 
     def label(self, partnership: str) -> str:
         """A short name for a partnership in answer lines: its abbreviation when no other partnership here has
-        it ("ESSCP"), else its name without the bracket."""
+        it ("ASCP"), else its name without the bracket."""
         names = self.gazetteer.names_of(partnership)
         abbreviations = [n for n in names if n.isupper() and " " not in n]
         for a in abbreviations:
@@ -160,7 +160,7 @@ class PlaceIndex(PlaceNames):
         return re.sub(r"\s*\([^)]*\)\s*", " ", partnership).strip() or partnership
 
     def sources(self, doc_ids: Iterable[str], limit: int = 6) -> str:
-        """'ESSCP, Surrey Safeguarding Children Partnership and 3 more': whose documents these are."""
+        """'ASCP, Otherton Safeguarding Children Partnership and 3 more': whose documents these are."""
         labels = list(dict.fromkeys(self.label(self.docs[d].partnership) or self.docs[d].title for d in doc_ids))
         if len(labels) > limit:
             return ", ".join(labels[:limit]) + f" and {len(labels) - limit} more"

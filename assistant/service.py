@@ -45,7 +45,7 @@ class AssistantService:
     safeguarding: Safeguarding
     generator: Generator | None = None  # set when PKA_LLM_BASE_URL is: generative answers with enforced citations
     gazetteer: Gazetteer = field(default_factory=Gazetteer)  # knowledge/places.yaml
-    wording: dict[str, str] = field(default_factory=lambda: dict(WORDING))  # signposting.yaml's `scope:` wording over the defaults
+    wording: dict[str, str] = field(default_factory=lambda: dict(WORDING))  # signposting.yaml `scope:` wording
     urgent: Callable[[str], bool] = is_urgent
     _places: tuple[str, PlaceIndex | None] = ("", None)
 

@@ -19,7 +19,7 @@ _MARKER = re.compile(r"\s*\[(\d+)\]")
 
 
 def attribute(answer: str, citations: list[Citation], label: Callable[[Citation], str]) -> str:
-    """Each line that cites a source says whose document it quotes ("… — ESSCP [1]"), unless it already names it."""
+    """Each line that cites a source says whose document it quotes ("… — ASCP [1]"), unless it already names it."""
     by_n = {c.n: c for c in citations}
     out = []
     for line in answer.split("\n"):

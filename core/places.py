@@ -18,10 +18,10 @@ from core.errors import BadInput
 
 # Words that begin a partnership's name without naming a place ("The Local Safeguarding Children Board").
 _GENERIC_LEAD = {"local", "national", "pan", "our", "multi", "agency", "county", "council", "partnership", "the"}
-# "Testshire Safeguarding Children Partnership", "Knowsley Safeguarding Children's Partnership": the words before
+# "Testshire Safeguarding Children Partnership", "Otherton Safeguarding Children's Partnership": the words before
 # "Safeguarding" name where the partnership is (English names of these bodies put the place first).
 _PARTNERSHIP_PLACE = re.compile(r"^\s*([A-Z][A-Za-z&' -]{1,60}?)\s+(?:Local\s+)?(?:Children'?s\s+)?Safeguarding\b")
-# "(ESSCP)", "(BCP)", "(4LSCB)": an abbreviation in capitals in brackets after a name.
+# "(ASCP)", "(ABC)", "(4LSCB)": an abbreviation in capitals in brackets after a name.
 _ABBREVIATION = re.compile(r"\(([A-Z0-9][A-Z0-9&]{1,9})\)")
 
 
@@ -87,7 +87,7 @@ class Gazetteer:
 
     # ---- finding places in text ---------------------------------------------------------------------------------
     def find(self, text: str) -> set[str]:
-        """The areas a text names, by canonical name. Longer names win ("East Sussex" is not also "Sussex")."""
+        """The areas a text names, by canonical name. Longer names win ("West Vale" is not also "Vale")."""
         return set().union(*(self.forms[f] for f in self.find_forms(text))) if self.forms else set()
 
     def find_forms(self, text: str) -> list[str]:
@@ -105,7 +105,7 @@ class Gazetteer:
                 found.append(exact[0])
             elif forms and (" " in forms[0] or lower_only):
                 found.append(forms[0])
-            # else one word is a place only as written: "Reading", not "reading"; "BCP", not "bcp"
+            # else one word is a place only as written: "Hope", not "hope"; "ABC", not "abc"
         return found
 
     def _compiled(self) -> re.Pattern[str]:

@@ -33,7 +33,7 @@ class Query:
     standalone: str  # rewritten against the history to stand alone (the same text when it already does)
     terms: tuple[str, ...]  # index terms of the standalone question, in order, without repeats
     places: frozenset[str] = frozenset()  # areas and partnerships it names (canonical names)
-    place_forms: tuple[str, ...] = ()  # how it wrote them ("Notts", "BCP")
+    place_forms: tuple[str, ...] = ()  # how it wrote them (an abbreviation, a short name)
     years: frozenset[int] = frozenset()
     reviews: frozenset[str] = frozenset()  # normalised review names: "child z", "thematic review"
     numbers: tuple[str, ...] = ()  # minute or section numbers ("17.3")

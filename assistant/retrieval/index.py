@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 _ABBREV = ABBREV
 RRF_K = 60
 
+
 @dataclass
 class _Index:
     version: str

@@ -43,10 +43,10 @@ def _cached(text: str) -> frozenset[str]:
 
 
 def places(text: str) -> set[str]:
-    """The areas a text names, by canonical name ("East Sussex", not also "Sussex")."""
+    """The areas a text names, by canonical name ("West Vale", not also "Vale")."""
     return set(_cached(text))
 
 
 def place_match(wanted: set[str], have: set[str]) -> bool:
-    """Whether a document about `have` places is about any `wanted` place: 'Sussex' covers East and West Sussex."""
+    """Whether a document about `have` places is about any `wanted` place: a county covers the places it contains."""
     return any(wanted & _current.ancestors(h) for h in have)

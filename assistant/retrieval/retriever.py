@@ -14,6 +14,7 @@ import math
 import threading
 import time
 
+import bm25s
 import numpy as np
 
 from assistant.binary_codes import BinaryCodes
@@ -21,13 +22,13 @@ from assistant.evidence import best_sentence_coverage
 from assistant.query import Query
 from assistant.query.identifiers import MINUTE_NO, review_names, years_in
 from assistant.retrieval.index import (
+    RRF_K,
     _abbreviation_terms,
     _build_index,
     _codable,
     _Index,
     _IndexCache,
     _norm,
-    RRF_K,
     _rrf,
     _top,
     typical,
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _MINUTE_NO = MINUTE_NO
+
 
 class Retriever:
     """Hybrid search. `fusion="weighted"` combines normalised dense and BM25 scores (measured better on the dev
@@ -385,5 +387,3 @@ class Retriever:
 
     def is_home_partnership(self, partnership: str) -> bool:
         return bool(self.home_partnership) and partnership.strip().lower() == self.home_partnership
-
-
