@@ -131,10 +131,9 @@ class Gazetteer:
 
     # ---- a partnership's places and names -------------------------------------------------------------------------
     def places_of(self, partnership: str, title: str = "") -> set[str]:
-        """Where a document is from: areas named in its partnership (or, failing that, its title), the places the
-        file gives the partnership, and the place its name starts with; with every area containing them."""
-        direct = set(self.partnership_places.get(partnership, ()))
-        direct |= self.find(partnership) or (self.find(title) if not direct else set())
+        """Where a document is from: areas named in its partnership and its title, the places the file gives the
+        partnership, or else the place its name starts with; with every area containing them."""
+        direct = set(self.partnership_places.get(partnership, ())) | self.find(partnership) | self.find(title)
         if not direct:
             learned = partnership_place(partnership)
             if learned:

@@ -256,3 +256,20 @@ def test_seeds_and_partnerships_corpus_in_one_store(tmp_path: Path) -> None:
     ):
         hits = service.search(question, top_k=5)
         assert hits and all(h.chunk.doc_id.startswith(doc) for h in hits), question
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("What happens for a family at Level 2 Early Help?", set()),
+        ("How does the protocol define a child as 'missing'?", set()),
+        ("What did the Child Z review teach?", {"child z"}),
+        ("what did child z teach", {"child z"}),
+        ("and Family CC?", {"family cc"}),
+        ("is a child a priority", set()),
+    ],
+)
+def test_review_names_are_written_with_a_capital_or_a_number(text: str, names: set[str]) -> None:
+    from assistant.query import review_names
+
+    assert review_names(text) == names

@@ -25,11 +25,15 @@ YEAR = re.compile(r"\b((?:19|20)\d\d)(?:\s*[/–-]\s*(\d{2}(?:\d{2})?))?\b")
 def review_forms(text: str) -> list[str]:
     """The review names in a text as written ("Child Z", "child 4"), in order."""
     out = []
+    lower_only = text == text.lower()
     for m in REVIEW_NAME.finditer(text):
         ident = m.group(1)
-        # "Child A" is a review; "a child a social worker saw" is not: a lone a/i counts only in capitals.
-        if ident.lower() in ("a", "i") and not ident.isupper():
-            continue
+        # Reviews are named with a capital letter or a number ("Child Z", "Family CC", "Child 4"): "a family at
+        # risk" or "a child as young as" name none. A message typed all in lower case has no capitals to go by,
+        # so there a single letter counts ("child z"), except a/i, which are words ("a child a social worker saw").
+        if ident.isalpha() and not ident.isupper():
+            if not lower_only or len(ident) > 1 or ident in ("a", "i"):
+                continue
         out.append(m.group(0))
     out += [m.group(0) for m in THEMATIC.finditer(text)]
     return out
