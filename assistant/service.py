@@ -125,7 +125,7 @@ class AssistantService:
         text = self._with_sources(parsed, scope, result, hits, places)
         if urgent:
             # A live concern about a child: the fixed signposting comes first, then what the documents say.
-            text = f"{self.safeguarding.signposting.text(self.retriever.home_partnership_name)}\n\n" + (
+            text = f"{self.safeguarding.signposting.text(self._signposting_for(scope, places))}\n\n" + (
                 f"**What the knowledge base says:**\n{text}"
             )
         t2 = time.perf_counter()
@@ -171,6 +171,17 @@ class AssistantService:
         )
         notes = [n for n in notes if n]
         return text + ("\n\n" + "\n".join(notes) if notes else "")
+
+    def _signposting_for(self, scope: Scope, places: PlaceIndex) -> str:
+        """Whose contacts the urgent signposting gives: the home partnership's, unless the question names only
+        other places (then theirs when there is one partnership, else the general advice)."""
+        home = self.retriever.home_partnership_name
+        if not scope.scoped:
+            return home
+        named = {places.docs[d].partnership for d in scope.doc_ids or () if d in places.docs}
+        if any(self.retriever.is_home_partnership(p) for p in named):
+            return home
+        return next(iter(named)) if len(named) == 1 else ""
 
     def _source_label(self, citation: Citation, places: PlaceIndex) -> str:
         info = places.docs.get(citation.document_id)

@@ -273,3 +273,13 @@ def test_review_names_are_written_with_a_capital_or_a_number(text: str, names: s
     from assistant.query import review_names
 
     assert review_names(text) == names
+
+
+def test_urgent_signposting_gives_the_home_contacts_only_when_no_other_place_is_named(tmp_path: Path) -> None:
+    service = _service(tmp_path)
+    block = {"front_door": "Call the Northshire front door."}
+    service.safeguarding.signposting.partnerships["Northshire Safeguarding Children Partnership (NSCP)"] = block
+    here = service.ask("I'm worried about a baby with a bruise on her face right now")
+    assert here.urgent and "Call the Northshire front door." in here.answer
+    there = service.ask("I'm worried about a baby in Southvale with a bruise on her face right now")
+    assert there.urgent and "Northshire front door" not in there.answer and "999" in there.answer
