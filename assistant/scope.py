@@ -28,7 +28,7 @@ WORDING = {
     "holds": "It holds documents from {sources}.",
     "holds_on_subject": "On this subject it holds documents from {sources}.",
     "no_documents_for_year": "The knowledge base holds no documents{where} from {years}.",
-    "holds_years": "It holds{where} documents from {years}.",
+    "holds_years": "It holds documents{where} from {years}.",
     "no_review": "The knowledge base holds no review called {review}{where}.",
     "reviews_held": "The reviews it names{where} are: {reviews}.",
     "partly_missing": "Note: the knowledge base holds no documents from {place}; this answer is from {sources}.",
@@ -126,6 +126,7 @@ class PlaceIndex(PlaceNames):
             for name in info.places:
                 self._by_name.setdefault(name, set()).add(info.doc_id)
         self.partnerships = partnerships
+        self._generic = generic
 
     def find_forms(self, text: str) -> list[str]:
         return self.gazetteer.find_forms(text)
@@ -151,13 +152,13 @@ class PlaceIndex(PlaceNames):
 
     def label(self, partnership: str) -> str:
         """A short name for a partnership in answer lines: its abbreviation when no other partnership here has
-        it ("ASCP"), else its name without the bracket."""
+        it ("ASCP"), else its name without the abbreviation in brackets ("National (Wales)" stays whole)."""
         names = self.gazetteer.names_of(partnership)
-        abbreviations = [n for n in names if n.isupper() and " " not in n]
+        abbreviations = [n for n in names if n.isupper() and " " not in n and not self._generic(n)]
         for a in abbreviations:
             if sum(1 for p in self.partnerships if a in self.gazetteer.names_of(p)) == 1:
                 return a
-        return re.sub(r"\s*\([^)]*\)\s*", " ", partnership).strip() or partnership
+        return re.sub(r"\s*\([A-Z0-9&]{2,10}\)\s*", " ", partnership).strip() or partnership
 
     def sources(self, doc_ids: Iterable[str], limit: int = 6) -> str:
         """'ASCP, Otherton Safeguarding Children Partnership and 3 more': whose documents these are."""

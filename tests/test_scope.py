@@ -283,3 +283,22 @@ def test_urgent_signposting_gives_the_home_contacts_only_when_no_other_place_is_
     assert here.urgent and "Call the Northshire front door." in here.answer
     there = service.ask("I'm worried about a baby in Southvale with a bruise on her face right now")
     assert there.urgent and "Northshire front door" not in there.answer and "999" in there.answer
+
+
+def test_answer_labels_use_an_abbreviation_only_when_it_names_one_partnership() -> None:
+    from assistant.scope import PlaceIndex
+
+    def record(doc_id: str, partnership: str) -> DocumentRecord:
+        return DocumentRecord(
+            doc_id, DocumentMeta(title=doc_id, partnership=partnership), "text/plain", "", "", "", "", 1, 1
+        )
+
+    names = ["Anyshire Board (ASB)", "Otherton Board (ASB)", "Hope Board (LSCB)", "National (Wales)", "Vale (VSCP)"]
+    index = PlaceIndex(Gazetteer(), [record(f"{i}.txt", p) for i, p in enumerate(names)], generic={"LSCB"}.__contains__)
+    assert [index.label(p) for p in names] == [
+        "Anyshire Board",
+        "Otherton Board",
+        "Hope Board",
+        "National (Wales)",
+        "VSCP",
+    ]
