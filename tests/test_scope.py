@@ -267,6 +267,7 @@ def test_seeds_and_partnerships_corpus_in_one_store(tmp_path: Path) -> None:
         ("what did child z teach", {"child z"}),
         ("and Family CC?", {"family cc"}),
         ("is a child a priority", set()),
+        ("what do I do if a child I'm seeing is not brought?", set()),
     ],
 )
 def test_review_names_are_written_with_a_capital_or_a_number(text: str, names: set[str]) -> None:
@@ -302,3 +303,13 @@ def test_answer_labels_use_an_abbreviation_only_when_it_names_one_partnership() 
         "National (Wales)",
         "VSCP",
     ]
+
+
+def test_a_partnership_name_that_holds_a_known_place_is_about_that_place(tmp_path: Path) -> None:
+    from assistant.retrieval import learn_places, place_match, places, use_gazetteer
+
+    use_gazetteer(Gazetteer.load(FIXTURE / "places.yaml"))
+    learn_places({"Southvale Borough Safeguarding Children Partnership", "Testshire Safeguarding Children Partnership"})
+    assert places("Southvale Borough Safeguarding Children Partnership") == {"Southvale"}
+    assert places("the Testshire partnership") == {"Testshire"}  # a place only a partnership's name gives
+    assert place_match({"Greater Vale"}, {"Southvale"}) and not place_match({"Southvale"}, {"Northshire"})

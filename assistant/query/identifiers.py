@@ -34,6 +34,8 @@ def review_forms(text: str) -> list[str]:
         if ident.isalpha() and not ident.isupper():
             if not lower_only or len(ident) > 1 or ident in ("a", "i"):
                 continue
+        if ident == "I":
+            continue  # the pronoun is always a capital, so here a capital marks no name ("a child I'm seeing")
         out.append(m.group(0))
     out += [m.group(0) for m in THEMATIC.finditer(text)]
     return out

@@ -30,7 +30,8 @@ def learn_places(partnerships: set[str]) -> None:
     added = False
     for name in partnerships:
         place = partnership_place(name)
-        if place and place not in _current.forms:
+        # only for a partnership whose name holds no known place ("Rochdale Borough ..." is Rochdale's)
+        if place and place not in _current.forms and not _current.find(name):
             _current.add(place)
             added = True
     if added:
