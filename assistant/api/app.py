@@ -27,7 +27,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.api.jobs import IngestJobs
+from assistant.api.jobs import IngestJobs, jobs_of
 from assistant.api.middleware import AccessMiddleware, BodyLimitMiddleware
 from assistant.api.models import (
     AskRequest,
@@ -52,7 +52,7 @@ from assistant.generate import RESET
 from assistant.security import parse_keys
 from assistant.service import AssistantService, build_service
 from core.config import Settings, get_settings
-from core.errors import BadInput, NotFound, PKAError, RequestTimeout, StoreUnavailable
+from core.errors import BadInput, NotFound, PKAError, RequestTimeout
 from core.store import DocumentRecord
 from core.types import Answer
 
@@ -378,7 +378,7 @@ def _routes(app: FastAPI) -> None:
         "/admin/ingest", response_model=IngestResult, responses={403: {"model": ErrorBody}, 409: {"model": ErrorBody}}
     )
     def admin_ingest(service: ServiceDep) -> IngestResult:
-        report = _jobs(app).run(service)
+        report = jobs_of(app.state).run(service)
         service.retriever.refresh(force=True)
         return IngestResult(
             ok=report.ok,
@@ -401,7 +401,7 @@ def _routes(app: FastAPI) -> None:
         responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
     )
     def delete_document(doc_id: str, service: ServiceDep) -> Deleted:
-        lock = _jobs(app).lock
+        lock = jobs_of(app.state).lock
         _check_doc_id(doc_id)
         with lock(service.settings.data_dir / "ingest.lock"):  # not while an ingest is writing
             record = service.store.document_records().get(doc_id)
@@ -411,13 +411,6 @@ def _routes(app: FastAPI) -> None:
         service.retriever.refresh(force=True)
         log.info("deleted document %s (%d chunks)", doc_id, record.n_chunks)
         return Deleted(deleted=doc_id, chunks=record.n_chunks, index_chunks=len(service.retriever.chunks))
-
-
-def _jobs(app: FastAPI) -> IngestJobs:
-    jobs: IngestJobs | None = getattr(app.state, "ingest", None)
-    if jobs is None:
-        raise StoreUnavailable("This server runs without the ingest job; run `pka ingest` instead.")
-    return jobs
 
 
 def _check_doc_id(doc_id: str) -> None:
