@@ -313,3 +313,12 @@ def test_a_partnership_name_that_holds_a_known_place_is_about_that_place(tmp_pat
     assert places("Southvale Borough Safeguarding Children Partnership") == {"Southvale"}
     assert places("the Testshire partnership") == {"Testshire"}  # a place only a partnership's name gives
     assert place_match({"Greater Vale"}, {"Southvale"}) and not place_match({"Southvale"}, {"Northshire"})
+
+
+def test_a_follow_up_naming_its_own_place_is_about_that_place(service) -> None:
+    q = service.parse(
+        "and is the Southvale partnership doing anything on that with schools?", ["What does Westmere do?"]
+    )
+    assert "Westmere" in q.standalone and q.places == {"Southvale"}
+    q = service.parse("and what did it teach?", ["What did the Child C review in Southvale find?"])
+    assert q.places == {"Southvale"} and q.reviews == {"child c"}

@@ -61,15 +61,17 @@ class QueryParser:
     def parse(self, question: str, history: Sequence[object] | None = None) -> Query:
         history = list(history or [])
         text = standalone(question, history, places=self.places.find_forms)
-        forms = tuple(self.places.find_forms(text))
+        # What the new turn names wins over what the earlier turn folded into the standalone text named: "and is
+        # Anyshire doing that?" after a question about Otherton is about Anyshire.
+        where = question if self.places.find_forms(question) else text
         return Query(
             text=question,
             standalone=text,
             terms=tuple(dict.fromkeys(terms(text))),
-            places=frozenset(self.places.find(text)),
-            place_forms=forms,
-            years=frozenset(years_in(text)),
-            reviews=frozenset(review_names(text)),
+            places=frozenset(self.places.find(where)),
+            place_forms=tuple(self.places.find_forms(where)),
+            years=frozenset(years_in(question) or years_in(text)),
+            reviews=frozenset(review_names(question) or review_names(text)),
             numbers=tuple(dict.fromkeys(MINUTE_NO.findall(text))),
             kind=question_kind(question if text == question.strip() else text),
             urgent=bool(self.urgent(question)),
