@@ -90,7 +90,7 @@ def serve(
 
     settings = get_settings()
     uvicorn.run(
-        "assistant.api.app:create_app",
+        "assistant.serving:create_app",
         factory=True,
         host=host or settings.api_host,
         port=port or settings.api_port,

@@ -72,8 +72,8 @@ _ROLE = re.compile(
 _NOT_NAME_WORDS = set(
     """The A An This That These Those Each All Our Their Its In On At Of For From With By To And But Or If When Where
     While Although Since After Before During Between Owner Owners Key Board Boards Council County Children Child
-    Safeguarding Partnership Partnerships Committee Review Reviews Rapid Annual Report Sussex Essex Surrey East West
-    Rotherham Local Serious Case Practice Group Panel Service Services Health Police National Independent Chair
+    Safeguarding Partnership Partnerships Committee Review Reviews Rapid Annual Report East West North South
+    Local Serious Case Practice Group Panel Service Services Health Police National Independent Chair
     Chairman Executive Director Head Cabinet Member Lead Trust Policy Scrutiny Sub Young People Early Help Learning
     Development Steering Planning Safer Communities Public Adult Adults Safe Home Community Systems Priority""".split()
 )
@@ -386,7 +386,7 @@ def _names_someone(text: str, question: str) -> bool:
     text_roles = {_role_stem(w) for r in _ROLE.findall(text) for w in words(r)}
     for m in _NAME.finditer(text):
         first, last = m.group(1), m.group(2)
-        if first and (first in _NOT_NAME_WORDS or last in _NOT_NAME_WORDS):
+        if first and (first in _NOT_NAME_WORDS or last in _NOT_NAME_WORDS or places(m.group(0))):
             continue
         if q_roles and not q_roles & text_roles:
             continue  # "who chairs ...?" is not answered by a name given with another role
@@ -440,7 +440,7 @@ def _units(hit: SearchHit) -> list[Unit]:
 
 
 def _short_source(chunk: Chunk) -> str:
-    """'ESSCP' from 'East Sussex Safeguarding Children Partnership (ESSCP)', else the partnership or title."""
+    """'ASCP' from 'Anyshire Safeguarding Children Partnership (ASCP)', else the partnership or title."""
     m = re.search(r"\(([A-Z]{2,8})\)", chunk.partnership)
     label = m.group(1) if m else chunk.partnership or chunk.title
     year = f" {chunk.year}" if chunk.year else ""

@@ -16,7 +16,8 @@ import yaml
 
 from assistant.citing import Citer
 from assistant.compose import Composition
-from assistant.retrieval import Retriever, places, review_names
+from assistant.query import Query, QueryParser
+from assistant.retrieval import Retriever
 from assistant.reviews import Review, Theme, build_index, label, load_themes, theme_counts
 from assistant.urgency import detector_for
 from core.embeddings import Embedder
@@ -95,6 +96,7 @@ class Safeguarding:
         self._version = ""
         self._reviews: list[Review] = []
         self._chunks: dict[str, Chunk] = {}
+        self._partnership_of: dict[str, str] = {}
 
     def is_urgent(self, question: str) -> bool:
         """is_urgent() with the embedder the retriever already holds (one model in memory, not two)."""
@@ -106,6 +108,7 @@ class Safeguarding:
             chunks = self.retriever.chunks
             self._reviews = build_index(chunks, self.themes)
             self._chunks = {c.chunk_id: c for c in chunks}
+            self._partnership_of = {c.doc_id: c.partnership for c in chunks}
             self._version = version
         return self._reviews
 
@@ -116,28 +119,31 @@ class Safeguarding:
     def theme_label(self, theme_id: str) -> str:
         return next((t.label for t in self.themes if t.id == theme_id), theme_id)
 
-    def answer(self, question: str) -> Composition | None:
-        """An answer from the review index when the question is about reviews, else None."""
+    def answer(self, query: Query | str, doc_ids: frozenset[str] | None = None) -> Composition | None:
+        """An answer from the review index when the question is about reviews, else None. With `doc_ids` (the
+        documents of the partnerships the question names) only their reviews count, themes included."""
+        if isinstance(query, str):
+            query = QueryParser().parse(query)
+        question = query.standalone
         reviews = self.reviews()
+        if doc_ids is not None:
+            partnerships = {self._partnership_of.get(d, "") for d in doc_ids} - {""}
+            reviews = [r for r in reviews if r.doc_id in doc_ids or r.partnership in partnerships]
         if not reviews:
             return None
-        named = review_names(question)
-        if named:
-            return self._review(question, named, reviews)
+        if query.reviews:
+            return self._review(query, set(query.reviews), reviews)
         if _THEMES_Q.search(question) and (_REVIEWS_WORD.search(question) or "learning" in question.lower()):
             return self._themes(question, reviews)
         return None
 
-    def _review(self, question: str, named: set[str], reviews: list[Review]) -> Composition | None:
-        if not _LEARNING_Q.search(question):
+    def _review(self, query: Query, named: set[str], reviews: list[Review]) -> Composition | None:
+        if not _LEARNING_Q.search(query.standalone):
             return None
         matches = [r for r in reviews if r.name.lower() in named]
-        wanted_places = places(question)
-        if wanted_places:
-            matches = [r for r in matches if wanted_places & places(f"{r.partnership} {r.title}")] or matches
         others: list[Review] = []
         home = [r for r in matches if self.retriever.is_home_partnership(r.partnership)]
-        if not wanted_places and len(home) == 1 and len(matches) > 1:
+        if not query.places and len(home) == 1 and len(matches) > 1:
             # This deployment's own review answers; the others are named so the user can ask for them.
             others = [r for r in matches if r is not home[0]]
             matches = home

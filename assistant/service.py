@@ -8,26 +8,32 @@ from __future__ import annotations
 import datetime
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from assistant.answer_safety import guard_stream, make_safe
 from assistant.compose import Composer, Composition
-from assistant.conversation import standalone
+from assistant.coverage import Holdings, not_held, partly_missing_note
 from assistant.filtered import check_filtered
 from assistant.generate import Generator, OnToken, build_generator
-from assistant.retrieval import Retriever
+from assistant.query import Query, QueryParser
+from assistant.retrieval import Retriever, use_gazetteer
+from assistant.reviews import label as review_label
 from assistant.safeguarding import Safeguarding
+from assistant.scope import WORDING, PlaceIndex, Scope, generic_abbreviation, load_wording
 from assistant.security import redact
+from assistant.sources import attribute, currency_notes
 from core.config import Settings
 from core.contracts import URGENT_DOCUMENTS_HEADING
 from core.embeddings import Embedder, build_embedder
 from core.errors import EmptyKnowledgeBase, NotFound, StoreUnavailable
 from core.glossary import Glossary
+from core.places import Gazetteer
 from core.store import ChunkStore, DocumentRecord, open_store
-from core.types import Answer, Filters, SearchHit
+from core.types import Answer, Citation, Filters, SearchHit
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +47,27 @@ class AssistantService:
     glossary: Glossary
     safeguarding: Safeguarding
     generator: Generator | None = None  # set when PKA_LLM_BASE_URL is: generative answers with enforced citations
+    gazetteer: Gazetteer = field(default_factory=Gazetteer)  # knowledge/places.yaml
+    wording: dict[str, str] = field(default_factory=lambda: dict(WORDING))  # signposting.yaml `scope:` wording
+    urgent: Callable[[str], bool] | None = None  # default: the safeguarding classifier with the service's embedder
+    _places: tuple[str, PlaceIndex | None] = ("", None)
+
+    # ---- the question, parsed once ----------------------------------------------------------------------------
+    def places(self) -> PlaceIndex:
+        """The places and partnerships of the store's documents (rebuilt when the store changes)."""
+        version = self.retriever.version
+        if self._places[0] != version or self._places[1] is None:
+            generic = generic_abbreviation(((t.term, t.expansion) for t in self.glossary.terms), self.gazetteer)
+            index = PlaceIndex(self.gazetteer, self.store.document_records().values(), generic=generic)
+            self._places = (version, index)
+        assert self._places[1] is not None  # set just above
+        return self._places[1]
+
+    def parse(self, question: str, history: list | None = None, *, urgent: bool | None = None) -> Query:
+        """The question as a typed Query: the one parse every later stage of a request reads. `urgent`, when the
+        caller has decided it already (ask decides it first, before anything that reads the store), is used as is."""
+        detect = (self.urgent or self.safeguarding.is_urgent) if urgent is None else (lambda _text: urgent)
+        return QueryParser(self.places(), urgent=detect).parse(question, history or [])
 
     def search(
         self, query: str, *, top_k: int = 5, filters: Filters | None = None, history: list | None = None
@@ -48,7 +75,9 @@ class AssistantService:
         self.retriever.refresh(wait=False)
         if self.settings.log_questions:
             log.info("search: %s", redact(query))
-        return self.retriever.search(standalone(query, history or []), top_k=top_k, filters=filters)
+        parsed = self.parse(query, history, urgent=False)  # a search shows passages; urgency is ask's concern
+        scope = self.places().resolve(parsed)
+        return self.retriever.search(parsed, top_k=top_k, filters=filters, doc_ids=scope.doc_ids)
 
     def ask(
         self,
@@ -64,18 +93,28 @@ class AssistantService:
         # Urgency is decided first, from the message alone: the signposting never waits on, or fails with, retrieval.
         urgent = self.safeguarding.is_urgent(question)
         tu = time.perf_counter()
-        query = standalone(question, history or [])
         try:
             self.retriever.refresh(wait=False)
-            hits = self.retriever.search(query, top_k=self.settings.answer_passages, filters=filters)
+            parsed = self.parse(question, history, urgent=urgent)
+            query = parsed.standalone
+            places = self.places()
+            scope = places.resolve(parsed)
+            result = not_held(parsed, scope, self._holdings(places), self.wording)
+            hits: list[SearchHit] = []
+            if result is None:
+                hits = self.retriever.search(
+                    parsed, top_k=self.settings.answer_passages, filters=filters, doc_ids=scope.doc_ids
+                )
         except (EmptyKnowledgeBase, StoreUnavailable):
             if not urgent:
                 raise
-            return self._signposting_only(question, query)
+            return self._signposting_only(question, question)
         t1 = time.perf_counter()
-        result = None if filters is not None and not filters.is_empty() else self.safeguarding.answer(query)
-        composed = result is None
+        composed = False
+        if result is None and (filters is None or filters.is_empty()):
+            result = self.safeguarding.answer(parsed, scope.doc_ids)
         if result is None:
+            composed = True
             composer = Composer(
                 self.retriever.idf,
                 threshold=self.settings.abstain_threshold,
@@ -101,20 +140,20 @@ class AssistantService:
                 outcome.timings_ms,
             )
         tg = time.perf_counter() - tg  # the model's share, reported as "generate" and "enforce", not "compose"
-        text = result.answer + self._currency_notes(result)
+        text = self._with_sources(parsed, scope, result, hits, places)
         # Contacts only from signposting.yaml; "should I refer?" gets the procedure and the DSL, never a "no".
         text, citations = make_safe(
             query,
             text,
             result.citations,
             self.safeguarding.signposting,
-            partnership=self.retriever.home_partnership_name,
+            partnership=self._signposting_for(scope, places),
             signposted=urgent,
             abstained=result.abstained,
         )
         if urgent:
             # A live concern about a child: the fixed signposting comes first, then what the documents say.
-            text = f"{self.safeguarding.signposting.text(self.retriever.home_partnership_name)}\n\n" + (
+            text = f"{self.safeguarding.signposting.text(self._signposting_for(scope, places))}\n\n" + (
                 f"{URGENT_DOCUMENTS_HEADING}\n{text}"
             )
         t2 = time.perf_counter()
@@ -151,28 +190,65 @@ class AssistantService:
             kind="urgent",
         )
 
-    def _currency_notes(self, result: Composition) -> str:
-        """Say when the quoted sources are old, and name what replaced any superseded term they use."""
+    # ---- what an answer says about its sources ------------------------------------------------------------------
+    def _with_sources(
+        self, parsed: Query, scope: Scope, result: Composition, hits: list[SearchHit], places: PlaceIndex
+    ) -> str:
+        """The answer text, each line saying whose document it quotes when the store holds more than one
+        partnership, with a note for places asked about that it holds nothing from, and currency notes."""
+        text = result.answer
         if result.abstained or not result.citations:
-            return ""
-        notes = []
-        years = {c.document_id: self._year_of(c.chunk_id) for c in result.citations}
-        stale = self.settings.stale_after_years
-        this_year = datetime.date.today().year
-        old = sorted({y for y in years.values() if y is not None and stale and this_year - y > stale})
-        if old:
-            notes.append(
-                f"Note: this comes from a document of {', '.join(map(str, old))}; check it is still current "
-                "(newer procedures or reports may have replaced it)."
-            )
-        quoted = " ".join(c.quote for c in result.citations)
-        for term in self.glossary.old_terms_in(quoted):
-            notes.append(f"Note: “{term.term}” ({term.expansion}) has been replaced by {term.replaced_by}.")
-        return "\n\n" + "\n".join(notes) if notes else ""
+            return text
+        if len(places.partnerships) > 1:
+            text = attribute(text, result.citations, lambda c: self._source_label(c, places))
+        notes = [partly_missing_note(scope, places, self.wording)] + currency_notes(
+            parsed,
+            result.citations,
+            hits,
+            places.docs,
+            successors=self.retriever.successors(),
+            glossary=self.glossary,
+            stale_after_years=self.settings.stale_after_years,
+            this_year=datetime.date.today().year,
+        )
+        notes = [n for n in notes if n]
+        return text + ("\n\n" + "\n".join(notes) if notes else "")
 
-    def _year_of(self, chunk_id: str) -> int | None:
-        chunk = self.retriever.chunk_by_id(chunk_id)
-        return chunk.year if chunk is not None else None
+    def _signposting_for(self, scope: Scope, places: PlaceIndex) -> str:
+        """Whose contacts the urgent signposting gives: the home partnership's, unless the question names only
+        other places (then theirs when there is one partnership, else the general advice)."""
+        home = self.retriever.home_partnership_name
+        if not scope.scoped:
+            return home
+        named = {places.docs[d].partnership for d in scope.doc_ids or () if d in places.docs}
+        if any(self.retriever.is_home_partnership(p) for p in named):
+            return home
+        return next(iter(named)) if len(named) == 1 else ""
+
+    def _source_label(self, citation: Citation, places: PlaceIndex) -> str:
+        info = places.docs.get(citation.document_id)
+        return places.label(info.partnership) if info is not None and info.partnership else ""
+
+    def _holdings(self, places: PlaceIndex) -> Holdings:
+        def reviews_named(doc_ids: frozenset[str] | None) -> list[str]:
+            reviews = self.safeguarding.reviews()
+            if doc_ids is not None:
+                partnerships = {places.docs[d].partnership for d in doc_ids if d in places.docs}
+                reviews = [r for r in reviews if r.doc_id in doc_ids or r.partnership in partnerships]
+            return list(dict.fromkeys(review_label(r) for r in reviews))
+
+        def on_subject(parsed: Query) -> list[str]:
+            unscoped = Query(text=parsed.text, standalone=parsed.standalone, terms=parsed.terms)
+            hits = self.retriever.search(unscoped, top_k=8)
+            return list(dict.fromkeys(h.chunk.doc_id for h in hits))[:3]
+
+        return Holdings(
+            places=places,
+            docs_with_review=self.retriever.docs_naming_review,
+            mentions_year=self.retriever.mentions_year,
+            reviews_named=reviews_named,
+            on_subject=on_subject,
+        )
 
     def documents(self) -> list[DocumentRecord]:
         return sorted(self.store.document_records().values(), key=lambda r: r.doc_id)
@@ -222,6 +298,8 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None) -> As
     safeguarding = Safeguarding(
         retriever, themes_path=knowledge / "themes.yaml", signposting_path=knowledge / "signposting.yaml"
     )
+    gazetteer = Gazetteer.load(knowledge / "places.yaml")
+    use_gazetteer(gazetteer)  # the places passages and answer checks name, as the retrieval boosts read them
     return AssistantService(
         settings=settings,
         store=store,
@@ -230,4 +308,6 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None) -> As
         glossary=glossary,
         safeguarding=safeguarding,
         generator=build_generator(settings),
+        gazetteer=gazetteer,
+        wording=load_wording(knowledge / "signposting.yaml"),
     )

@@ -48,7 +48,7 @@ URGENT_DOCUMENTS_HEADING = "**What the knowledge base says:**"
 
 # The line every abstention ends with, so a reader with a live worry is never left without a next step.
 SIGNPOST = (
-    "For a procedure, check your partnership's multi-agency child protection procedures (for Sussex, the "
-    "Pan-Sussex procedures) or ask your Designated Safeguarding Lead. If you are worried about a child now, "
+    "For a procedure, check your partnership's multi-agency child protection procedures "
+    "or ask your Designated Safeguarding Lead. If you are worried about a child now, "
     "contact the local front door or MASH; if a child is in immediate danger, call 999."
 )

@@ -6,7 +6,8 @@ echoed), CORS (the UI's origins only), API keys (assistant.security), a request 
 and a query parameter a route does not declare is a 422 (assistant.api.strict). /ask and /search answer 504 after
 PKA_REQUEST_TIMEOUT_S. The /admin routes need an admin key once keys are set.
 
-Imports: fastapi, core, assistant (and ingest, lazily, inside POST /admin/ingest).
+Imports: fastapi, core, assistant; never ingest: the ingest job and its lock are passed in (assistant.api.jobs,
+assistant.serving).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api.flagged import router as flagged_router
+from assistant.api.jobs import IngestJobs, jobs_of
 from assistant.api.middleware import (
     AccessMiddleware,
     BodyLimitMiddleware,
@@ -82,7 +84,11 @@ class _DocIdConvertor(Convertor[str]):
 register_url_convertor("doc_id", _DocIdConvertor())
 
 
-def create_app(settings: Settings | None = None, *, service: AssistantService | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, service: AssistantService | None = None, ingest: IngestJobs | None = None
+) -> FastAPI:
+    """The API. `ingest` carries the write side's jobs for the admin routes (assistant.serving passes them);
+    without it POST /admin/ingest and DELETE /admin/documents answer 503."""
     settings = settings or get_settings()
     if settings.log_questions:
         enable_question_log()
@@ -112,6 +118,7 @@ def create_app(settings: Settings | None = None, *, service: AssistantService | 
             503: {"model": ErrorBody},
         },
     )
+    app.state.ingest = ingest
     app.state.settings = settings
     # add_middleware wraps: the last added runs first.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
@@ -406,9 +413,7 @@ def _routes(app: FastAPI) -> None:
         "/admin/ingest", response_model=IngestResult, responses={403: {"model": ErrorBody}, 409: {"model": ErrorBody}}
     )
     def admin_ingest(service: ServiceDep) -> IngestResult:
-        from ingest.pipeline import ingest_corpus  # lazily: the read side does not need the write side
-
-        report = ingest_corpus(service.settings, embedder=service.embedder, store=service.store)
+        report = jobs_of(app.state).run(service)
         service.retriever.refresh(force=True)
         if report.stopped is not None:  # disk full or read-only: 503, saying what was and was not stored
             done = f"{len(report.added)} added, {len(report.updated)} updated, {len(report.failed)} not stored"
@@ -436,10 +441,9 @@ def _routes(app: FastAPI) -> None:
         responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
     )
     def delete_document(doc_id: str, service: ServiceDep) -> Deleted:
-        from ingest.pipeline import IngestLock
-
+        lock = jobs_of(app.state).lock
         _check_doc_id(doc_id)
-        with IngestLock(service.settings.data_dir / "ingest.lock"):  # not while an ingest is writing
+        with lock(service.settings.data_dir / "ingest.lock"):  # not while an ingest is writing
             record = service.store.document_records().get(doc_id)
             if record is None:
                 raise NotFound(f"No document with id {doc_id!r}.")

@@ -2,180 +2,49 @@
 type (review names, minute numbers, abbreviations, places). Dense search is exact up to `dense_exact_max` chunks;
 past that, candidates come from one-bit codes of the vectors (or the store's HNSW index) and are scored exactly.
 
-Imports: stdlib, numpy, bm25s, core. The index is built once from the store and rebuilt only when the store's
-committed state changes.
+Imports: stdlib, numpy, bm25s, core, assistant. The index is built once from the store and rebuilt only when the
+store's committed state changes. A search takes a parsed Query (assistant.query) or a plain string.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
-import os
-import re
-import shutil
-import tempfile
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 import bm25s
 import numpy as np
 
 from assistant.binary_codes import BinaryCodes
 from assistant.evidence import best_sentence_coverage
+from assistant.query import Query
+from assistant.query.identifiers import MINUTE_NO, review_names, years_in
+from assistant.retrieval.index import (
+    RRF_K,
+    _abbreviation_terms,
+    _build_index,
+    _codable,
+    _Index,
+    _IndexCache,
+    _norm,
+    _rrf,
+    _top,
+    typical,
+)
+from assistant.retrieval.places import place_match, places
 from core.embeddings import Embedder
 from core.errors import EmptyKnowledgeBase
 from core.glossary import Glossary
 from core.store import ChunkStore
-from core.text import STOPWORDS, terms
+from core.text import terms
 from core.types import Chunk, Filters, SearchHit
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-RRF_K = 60
-_REVIEW_NAME = re.compile(
-    r"\b(?:child|family|baby)\s+([a-z]{1,2}|\d{1,3})\b(?!\s*(?:protection|death|sexual|criminal|exploitation|in|mental|safeguarding|and|with|who|is|was|are))",
-    re.IGNORECASE,
-)
-_THEMATIC = re.compile(r"\bthematic review\b", re.IGNORECASE)
-_MINUTE_NO = re.compile(r"\b(\d{1,3}\.\d{1,2})\b")
-_ABBREV = re.compile(r"\b([A-Z][A-Z&]{1,6}s?)\b")
-_PLACES = ("east sussex", "west sussex", "surrey", "rotherham", "essex", "sussex", "brighton")
-
-
-def review_names(text: str) -> set[str]:
-    """Review identifiers in a text, normalised: {'child z', 'child 4', 'thematic review'}."""
-    names = set()
-    for m in _REVIEW_NAME.finditer(text):
-        ident = m.group(1)
-        # "Child A" is a review; "a child a social worker saw" is not: a lone a/i counts only in capitals.
-        if ident.lower() in ("a", "i") and not ident.isupper():
-            continue
-        names.add(f"{m.group(0).split()[0].lower()} {ident.lower()}")
-    if _THEMATIC.search(text):
-        names.add("thematic review")
-    return names
-
-
-_PARENT_PLACES = {"east sussex": "sussex", "west sussex": "sussex", "brighton": "sussex"}
-
-
-def place_match(wanted: set[str], have: set[str]) -> bool:
-    """Whether a document about `have` places is about any `wanted` place; 'Sussex' covers East and West Sussex."""
-    return bool(wanted & (have | {_PARENT_PLACES[p] for p in have if p in _PARENT_PLACES}))
-
-
-_KNOWN_PLACES: set[str] = set(_PLACES)
-_NOT_PLACES = {"local", "national", "pan", "our", "multi", "agency", "county", "council", "partnership", "review"}
-_PARTNERSHIP_PLACE = re.compile(r"^\s*([A-Z][A-Za-z&' -]{2,40}?)\s+Safeguarding (?:Children|Adults)")
-
-
-def learn_places(partnerships: set[str]) -> None:
-    """Add the places that partnership names start with ("Testshire Safeguarding Children Partnership")."""
-    for name in partnerships:
-        m = _PARTNERSHIP_PLACE.match(name)
-        if not m:
-            continue
-        place = m.group(1).strip()
-        words_ = place.split()
-        # "The Safeguarding Children Partnership" names no place: every word must be a capitalised non-stopword.
-        if all(w[:1].isupper() and w.lower() not in STOPWORDS and w.lower() not in _NOT_PLACES for w in words_):
-            _KNOWN_PLACES.add(place.lower())
-
-
-def places(text: str) -> set[str]:
-    """Place names in a text. 'Sussex' alone is dropped when East or West Sussex is named."""
-    low = text.lower()
-    found = {p for p in _KNOWN_PLACES if re.search(rf"\b{re.escape(p)}\b", low)}
-    if found & {"east sussex", "west sussex"} and not re.search(r"(?<!east )(?<!west )\bsussex\b", low):
-        found.discard("sussex")
-    return found
-
-
-@dataclass
-class _Index:
-    version: str
-    chunks: list[Chunk]
-    embeddings: np.ndarray  # (n, dim) float32, memory-mapped from the index cache when there is one
-    codes: BinaryCodes | None  # one-bit codes of the embeddings, built past the exact-search size
-    bm25: bm25s.BM25 | None
-    df: dict[str, int]
-    position: dict[str, int]
-    # Chunks grouped by the fields filters look at (doc_type, partnership, year): a filter is evaluated once per
-    # group, not once per chunk, so a filtered search costs about what an unfiltered one does.
-    groups: np.ndarray  # group number of each chunk
-    group_heads: list[Chunk]  # one chunk of each group
-    # Identifiers people type, as postings built once: name or number -> positions of the chunks that carry it.
-    review_postings: dict[str, np.ndarray]
-    number_postings: dict[str, np.ndarray]
-    # Places come from a document's title and partnership: chunks are grouped by those, places kept per group.
-    place_groups: np.ndarray
-    group_places: list[set[str]]
-
-    def filter_mask(self, filters: Filters) -> np.ndarray:
-        """The chunks `filters` accepts, as a boolean mask: the same answer as Filters.accepts on each chunk."""
-        accepted = np.array([filters.accepts(c) for c in self.group_heads] + [False], dtype=bool)
-        return accepted[self.groups]
-
-
-# A minute or section number in a chunk: "5.2" in "5.2 Budget" or "item 5.2." but not in "15.2", "5.23" or "1.5.2".
-_NUMBER_IN_TEXT = re.compile(r"(?<![\d.])(\d{1,3}\.\d{1,2})(?!\d)")
-
-
-def _abbreviation_terms(query: str) -> list[list[str]]:
-    """The index terms of each abbreviation in a query, singular and plural: [["gp", "gps"], ["mash"]]."""
-    out: dict[tuple[str, ...], None] = {}
-    for a in {a.lower().rstrip("s") for a in _ABBREV.findall(query) if len(a) >= 2}:
-        forms = [t[0] for t in (terms(a), terms(f"{a}s")) if len(t) == 1]
-        if forms:
-            out[tuple(dict.fromkeys(forms))] = None
-    return [list(f) for f in out]
-
-
-def _postings(keys_per_chunk: list[set[str]]) -> dict[str, np.ndarray]:
-    found: dict[str, list[int]] = {}
-    for i, keys in enumerate(keys_per_chunk):
-        for key in keys:
-            found.setdefault(key, []).append(i)
-    return {k: np.asarray(v, dtype=np.int32) for k, v in found.items()}
-
-
-def _build_index(
-    version: str,
-    chunks: list[Chunk],
-    embeddings: np.ndarray,
-    bm25: bm25s.BM25 | None,
-    df: dict[str, int],
-    codes: BinaryCodes | None,
-) -> _Index:
-    reviews: list[set[str]] = []
-    numbers: list[set[str]] = []
-    for c in chunks:
-        reviews.append(review_names(c.text) | review_names(c.context))
-        numbers.append(set(_NUMBER_IN_TEXT.findall(f"{c.context}\n{c.text}")))
-    learn_places({c.partnership for c in chunks if c.partnership})
-    place_groups, place_heads = _group(chunks, lambda c: (c.title, c.partnership))
-    groups, heads = _group(chunks, lambda c: (c.doc_type, c.partnership, c.year))
-    return _Index(
-        version=version,
-        chunks=chunks,
-        embeddings=embeddings,
-        codes=codes,
-        bm25=bm25,
-        df=df,
-        position={c.chunk_id: i for i, c in enumerate(chunks)},
-        groups=groups,
-        group_heads=heads,
-        review_postings=_postings(reviews),
-        number_postings=_postings(numbers),
-        place_groups=place_groups,
-        group_places=[places(f"{c.title} {c.partnership}") for c in place_heads],
-    )
+_MINUTE_NO = MINUTE_NO
 
 
 class Retriever:
@@ -328,8 +197,38 @@ class Retriever:
         pos = self._index.position.get(chunk_id)
         return chunks[pos] if pos is not None else None
 
+    def docs_naming_review(self, name: str) -> set[str]:
+        """The documents with a passage that names the review ("child z")."""
+        index = self._index
+        if index is None:
+            return set()
+        hits = index.review_postings.get(name)
+        return {index.chunks[int(i)].doc_id for i in hits} if hits is not None else set()
+
+    def mentions_year(self, years: set[int], doc_ids: frozenset[str] | None = None) -> bool:
+        """Whether any passage (of the given documents) names one of the years. Over the whole store this reads
+        the index's document frequencies; within a scope, the scope's passages."""
+        index = self._index
+        if index is None:
+            return False
+        if doc_ids is None:
+            return any(index.df.get(t, 0) for y in years for t in terms(str(y)))
+        rows = np.flatnonzero(index.doc_mask(doc_ids))
+        return any(years & years_in(index.chunks[int(i)].text) for i in rows)
+
     # ---- search ----------------------------------------------------------------------------------------------
-    def search(self, query: str, *, top_k: int = 5, filters: Filters | None = None) -> list[SearchHit]:
+    def search(
+        self,
+        query: str | Query,
+        *,
+        top_k: int = 5,
+        filters: Filters | None = None,
+        doc_ids: set[str] | frozenset[str] | None = None,
+    ) -> list[SearchHit]:
+        """The best `top_k` passages for a question (a parsed Query, or its text), among the chunks `filters`
+        accept and, when `doc_ids` is given, of those documents only (the scope of a question naming a place)."""
+        parsed = query if isinstance(query, Query) else None
+        query = query.standalone if isinstance(query, Query) else query
         if self._index is None:
             self.refresh()
         index = self._index
@@ -341,8 +240,11 @@ class Retriever:
         filtered = filters is not None and not filters.is_empty()
         if filters is not None and filtered:
             mask = index.filter_mask(filters)
-            if not mask.any():
-                return []
+        if doc_ids is not None:
+            mask = mask & index.doc_mask(doc_ids)
+            filtered = True
+        if filtered and not mask.any():
+            return []
         expansion = self.glossary.expand(query)
         vector = self.embedder.embed_query(f"{query} {expansion}".strip())
         dense = self.dense_scores_of(vector, index, mask if filtered else None)
@@ -351,7 +253,7 @@ class Retriever:
         sparse = np.asarray(index.bm25.get_scores(q_terms), dtype=np.float32) if q_terms else np.zeros(n, np.float32)
         if x_terms:
             sparse = sparse + 0.5 * np.asarray(index.bm25.get_scores(x_terms), dtype=np.float32)
-        boosts = self._boosts(query, index)
+        boosts = self._boosts(parsed or query, index)
         if self.fusion == "rrf":
             fused = _rrf(dense, mask) + _rrf(sparse, mask) + boosts / (RRF_K + 1)
         else:
@@ -404,7 +306,7 @@ class Retriever:
                 return scores
         scores = np.full(n, -1.0, dtype=np.float32)
         if have_vectors:
-            scores[allowed if allowed is not None else slice(None)] = _typical(index.embeddings, vector, allowed)
+            scores[allowed if allowed is not None else slice(None)] = typical(index.embeddings, vector, allowed)
         if index.codes is not None:  # built only over a full set of vectors
             found = np.sort(index.codes.candidates(vector, self.dense_candidates, mask))  # sorted: mmap reads in order
             scores[found] = index.embeddings[found] @ vector
@@ -415,16 +317,20 @@ class Retriever:
                 scores[i] = sim
         return scores
 
-    def _boosts(self, query: str, index: _Index) -> np.ndarray:
+    def _boosts(self, parsed: str | Query, index: _Index) -> np.ndarray:
         """Exact identifiers in the query lift the chunks that carry them. Every lookup goes through postings or
-        groups built with the index, so no per-chunk Python runs per query."""
+        groups built with the index, so no per-chunk Python runs per query. The home partnership is preferred
+        only when the question names no place (a parsed Query says what it names; for a plain text, its places)."""
+        query = parsed.standalone if isinstance(parsed, Query) else parsed
+        wanted_reviews = parsed.reviews if isinstance(parsed, Query) else review_names(query)
+        numbers = parsed.numbers if isinstance(parsed, Query) else tuple(dict.fromkeys(_MINUTE_NO.findall(query)))
         n = len(index.chunks)
         boost = np.zeros(n, dtype=np.float32)
         unit = 1.0  # one exact identifier match
-        named = [index.review_postings[r] for r in review_names(query) if r in index.review_postings]
+        named = [index.review_postings[r] for r in wanted_reviews if r in index.review_postings]
         if named:
             boost[np.unique(np.concatenate(named))] += 1.5 * unit  # naming several wanted reviews counts once
-        for number in dict.fromkeys(_MINUTE_NO.findall(query)):
+        for number in numbers:
             hit = index.number_postings.get(number)
             if hit is not None:
                 boost[hit] += unit
@@ -433,13 +339,14 @@ class Retriever:
             for forms in _abbreviation_terms(query):
                 boost[np.asarray(index.bm25.get_scores(forms)) > 0] += 0.3 * unit
         wanted_places = places(query)
+        names_place = bool(parsed.places) if isinstance(parsed, Query) else bool(wanted_places)
         if wanted_places:
             per_group = np.array(
                 [0.8 if place_match(wanted_places, have) else -0.8 if have else 0.0 for have in index.group_places],
                 dtype=np.float32,
             )
             boost += per_group[index.place_groups] * unit
-        elif self.home_partnership:
+        elif self.home_partnership and not names_place:
             home = np.array([self.is_home(c) for c in index.group_heads] + [False], dtype=bool)
             boost[home[index.groups]] += 0.5 * unit
         return boost
@@ -480,121 +387,3 @@ class Retriever:
 
     def is_home_partnership(self, partnership: str) -> bool:
         return bool(self.home_partnership) and partnership.strip().lower() == self.home_partnership
-
-
-def _typical(vectors: np.ndarray, vector: np.ndarray, allowed: np.ndarray | None, sample: int = 1024) -> float:
-    """The median similarity of `vector` to about `sample` of the `allowed` rows (all rows when None), spread
-    evenly through the corpus."""
-    if allowed is None:
-        rows = np.arange(0, vectors.shape[0], max(1, vectors.shape[0] // sample))
-    else:
-        rows = allowed[:: max(1, len(allowed) // sample)]
-    return float(np.median(vectors[rows] @ vector)) if len(rows) else -1.0
-
-
-def _codable(vectors: np.ndarray, n: int) -> bool:
-    return vectors.ndim == 2 and vectors.shape[0] == n and n > 0 and vectors.shape[1] % 64 == 0
-
-
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the k highest scores, best first; ties keep position order (as a stable sort would)."""
-    if k >= len(scores):
-        return np.argsort(-scores, kind="stable")
-    cut = -np.partition(-scores, k - 1)[k - 1]
-    if cut == -np.inf:  # fewer than k allowed chunks: all of them, then excluded ones in position order
-        finite = np.flatnonzero(scores > -np.inf)
-        rest = np.flatnonzero(scores == -np.inf)[: k - len(finite)]
-        return np.concatenate([finite[np.argsort(-scores[finite], kind="stable")], rest])
-    # everything tied with the k-th score competes by position, as in a stable full sort
-    pool = np.flatnonzero(scores >= cut)
-    return pool[np.argsort(-scores[pool], kind="stable")][:k]
-
-
-def _norm(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Scale scores so the median allowed chunk is 0 and the best is 1 (below the median clips to 0)."""
-    allowed = scores[mask]
-    if allowed.size == 0:
-        return np.zeros_like(scores)
-    lo, hi = float(np.median(allowed)), float(allowed.max())
-    return np.clip((scores - lo) / (hi - lo + 1e-9), 0.0, None).astype(np.float32)
-
-
-def _rrf(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Reciprocal-rank fusion term for one ranking, counted only over chunks the filters allow."""
-    masked = np.where(mask, scores, -np.inf)
-    order = np.argsort(-masked, kind="stable")
-    ranks = np.empty(len(scores), dtype=np.float32)
-    ranks[order] = np.arange(1, len(scores) + 1, dtype=np.float32)
-    return (1.0 / (RRF_K + ranks)).astype(np.float32)
-
-
-def _group(chunks: list[Chunk], key_of: Callable[[Chunk], tuple]) -> tuple[np.ndarray, list[Chunk]]:
-    """Each chunk's group number under `key_of`, and the first chunk of each group."""
-    codes: dict[tuple, int] = {}
-    heads: list[Chunk] = []
-    groups = np.empty(len(chunks), dtype=np.int32)
-    for i, c in enumerate(chunks):
-        key = key_of(c)
-        g = codes.get(key)
-        if g is None:
-            g = codes[key] = len(heads)
-            heads.append(c)
-        groups[i] = g
-    return groups, heads
-
-
-class _IndexCache:
-    """What the retriever derives from a committed store state, on disk in a folder named by the store version: the
-    BM25 index, document frequencies and the chunk vectors (memory-mapped, so API workers share one copy in the
-    page cache). The ordered chunk ids' fingerprint is checked on load, so an index built while the store changed
-    under it is never reused."""
-
-    keep = 2  # newest folders kept; older ones are deleted
-
-    def __init__(self, root: Path | None, version: str) -> None:
-        self.root = root
-        safe = re.sub(r"[^A-Za-z0-9_-]", "_", version)[:64]
-        self.path = root / f"index-{safe}" if root is not None else None
-
-    def complete(self) -> bool:
-        return self.path is not None and (self.path / "ids.key").exists()
-
-    def load(self, ids_key: str) -> tuple[bm25s.BM25, dict[str, int], np.ndarray] | None:
-        if self.path is None or not self.complete():
-            return None
-        try:
-            if (self.path / "ids.key").read_text() != ids_key:
-                return None
-            bm25 = bm25s.BM25.load(str(self.path), show_progress=False, verbosity=0)
-            df = json.loads((self.path / "df.json").read_text())
-            vectors = np.load(self.path / "vectors.npy", mmap_mode="r")
-        except Exception as exc:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
-            log.warning("index cache at %s not usable (%s); rebuilding", self.path, exc)
-            return None
-        log.info("retrieval index loaded from %s", self.path)
-        return bm25, {str(k): int(v) for k, v in df.items()}, vectors
-
-    def save(self, bm25: bm25s.BM25, df: dict[str, int], vectors: np.ndarray, ids_key: str) -> np.ndarray:
-        """Write the folder; return the vectors memory-mapped from it (or as given, when it cannot be written)."""
-        if self.path is None or self.root is None:
-            return vectors
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=self.root))
-            bm25.save(str(tmp), show_progress=False)
-            (tmp / "df.json").write_text(json.dumps(df))
-            np.save(tmp / "vectors.npy", np.asarray(vectors, dtype=np.float32))
-            (tmp / "ids.key").write_text(ids_key)  # written last: its presence means the folder is complete
-            if self.path.exists():
-                shutil.rmtree(self.path, ignore_errors=True)
-            os.replace(tmp, self.path)
-            folders = sorted(self.root.glob("index-*"), key=lambda p: p.stat().st_mtime, reverse=True)
-            for old in folders[self.keep :]:
-                shutil.rmtree(old, ignore_errors=True)
-            for left in [*self.root.glob(".index-*"), *self.root.glob("bm25-*"), *self.root.glob(".bm25-*")]:
-                if left.name.startswith("bm25-") or time.time() - left.stat().st_mtime > 3600:
-                    shutil.rmtree(left, ignore_errors=True)  # an older layout's folders, or a crashed write's
-            return np.load(self.path / "vectors.npy", mmap_mode="r")
-        except OSError as exc:  # a read-only or full disk costs a rebuild next start, nothing more
-            log.warning("could not save the retrieval index under %s: %s", self.root, exc)
-            return vectors
