@@ -1,8 +1,8 @@
 """The last step of every answer: contact details only from the deployment's signposting, and a question whether
 to refer or report never answered "no" from a document.
 
-Imports: stdlib, core, assistant, ingest.flagging. Anyone who can drop a file into the knowledge folder can write
-"the emergency number is 0800 …" or "no need to refer" into it; ingest flags the second kind (ingest/flagging.py),
+Imports: stdlib, core, assistant. Anyone who can drop a file into the knowledge folder can write
+"the emergency number is 0800 …" or "no need to refer" into it; ingest flags the second kind (core/flagging.py),
 and this module makes sure neither reaches a user even when a passage slips through:
 
 * every phone number or e-mail address in the answer (and in the quotes it cites) that knowledge/signposting.yaml
@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterable
 
 from assistant.generate import RESET, OnToken
 from assistant.safeguarding import Signposting
+from core.flagging import flag_sentence
 from core.text import sentence_spans
 from core.types import Citation
-from ingest.flagging import flag_sentence
 
 WITHHELD = "[contact withheld: use the contacts below]"
 # The general duty (Working Together), said when signposting.yaml gives no `refer_or_report` text of its own.
@@ -47,7 +47,7 @@ _YES_NO = re.compile(
     r"|\bwhether\b|\bor not\b|\b(?:do|should|must|can) (?:i|we|they|you|staff)\b",
     re.I,
 )
-# Asking whether to pass a concern on: the duty verbs (the same domain fact as ingest/flagging.py), or a referral.
+# Asking whether to pass a concern on: the duty verbs (the same domain fact as core/flagging.py), or a referral.
 _DUTY_VERB = re.compile(
     r"\b(?:refer|report|tell|inform|notify|contact|call|escalate|share|pass (?:\w+ )?on|raise)\b", re.I
 )
@@ -64,7 +64,7 @@ def is_refer_or_report_question(question: str) -> bool:
     """Does the question ask whether to refer, report or tell (a decision the procedures make, not a document)?
 
     Clause by clause: a yes/no form and the duty in the same clause. "Tell me …" asks the assistant, and a duty
-    word after a determiner or a name ("the annual report", "the ESSCP report") is a noun, not the duty."""
+    word after a determiner or a name ("the annual report", "the partnership's report") is a noun, not the duty."""
     for clause in re.split(r"[?!.;]+|\s[-–—]\s", question):
         if not _YES_NO.search(clause):
             continue

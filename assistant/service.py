@@ -95,6 +95,8 @@ class AssistantService:
         tu = time.perf_counter()
         try:
             self.retriever.refresh(wait=False)
+            if not self.retriever.chunks:  # nothing ingested: say so (503), before any "holds no documents from …"
+                raise EmptyKnowledgeBase()
             parsed = self.parse(question, history, urgent=urgent)
             query = parsed.standalone
             places = self.places()

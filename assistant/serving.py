@@ -11,7 +11,8 @@ from fastapi import FastAPI
 
 from assistant.api.app import create_app as create_api
 from assistant.api.jobs import IngestJobs
-from core.config import get_settings
+from assistant.service import AssistantService
+from core.config import Settings, get_settings
 from ingest.pipeline import IngestLock, ingest_corpus
 
 
@@ -19,5 +20,6 @@ def _ingest(service: Any) -> Any:
     return ingest_corpus(service.settings, embedder=service.embedder, store=service.store)
 
 
-def create_app() -> FastAPI:
-    return create_api(get_settings(), ingest=IngestJobs(run=_ingest, lock=IngestLock))
+def create_app(settings: Settings | None = None, *, service: AssistantService | None = None) -> FastAPI:
+    """The API with the ingest jobs; `pka serve` calls it with no arguments (uvicorn's factory)."""
+    return create_api(settings or get_settings(), service=service, ingest=IngestJobs(run=_ingest, lock=IngestLock))

@@ -67,7 +67,7 @@ class Chunk(_Frozen):
     doc_type: str
     partnership: str = ""
     year: int | None = None
-    flag: str = ""  # why ingest flagged it as a planted instruction (ingest/flagging.py); flagged chunks never answer
+    flag: str = ""  # why ingest flagged it as a planted instruction (core/flagging.py); flagged chunks never answer
 
 
 class SearchHit(_Frozen):

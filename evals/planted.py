@@ -1,4 +1,4 @@
-"""How well ingest/flagging.py tells planted instructions from genuine guidance.
+"""How well core/flagging.py tells planted instructions from genuine guidance.
 
 `python -m evals.planted [--set evals/planted.jsonl] [--scan FOLDER ...]`: recall on the planted sentences, false
 alarms on the genuine ones (with every miss and false alarm listed), and, with --scan, every sentence the flagger
@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.flagging import flag_sentence, flag_text
+from core.flagging import flag_sentence, flag_text
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,12 +22,12 @@ from filelock import FileLock, Timeout
 from core.config import Settings
 from core.embeddings import Embedder
 from core.errors import IngestLocked, ParseError, StoreUnavailable
+from core.flagging import FLAGGER_VERSION, flag_chunks
 from core.store import ChunkStore, DocumentRecord, DocumentWrite
 from core.types import Chunk, Document, Span
 from ingest.chunker import chunk_document, signature
 from ingest.clean import clean_text
 from ingest.discover import SourceFile, discover, file_hash, infer_meta, load_manifest
-from ingest.flagging import FLAGGER_VERSION, flag_chunks
 from ingest.parsers import parse_bytes
 
 log = logging.getLogger(__name__)

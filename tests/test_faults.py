@@ -67,9 +67,9 @@ def _readonly(*_a, **_k):  # type: ignore[no-untyped-def]
 
 
 def test_read_only_store_under_a_running_server_is_503(settings, embedder, monkeypatch) -> None:
-    from assistant.api.app import create_app
     from assistant.feedback import FeedbackStore
     from assistant.service import build_service
+    from assistant.serving import create_app
     from ingest.pipeline import ingest_corpus
 
     service = build_service(settings, embedder=embedder)

@@ -16,11 +16,11 @@ from assistant.safeguarding import Signposting
 from assistant.service import build_service
 from core.config import Settings
 from core.embeddings import HashingEmbedder
+from core.flagging import flag_sentence, flag_text
 from core.store import open_store
 from core.types import Citation
 from evals.planted import evaluate
 from ingest.cli import format_report
-from ingest.flagging import flag_sentence, flag_text
 from ingest.pipeline import ingest_corpus
 from tests.servers import api_server, ingested_fixture_corpus, run_cli
 
