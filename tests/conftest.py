@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
@@ -42,9 +41,3 @@ def embedder() -> HashingEmbedder:
 @pytest.fixture
 def store(settings: Settings, embedder: HashingEmbedder):
     return open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

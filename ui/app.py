@@ -9,22 +9,15 @@ Tests inject a client by putting an ``ApiClient`` (e.g. backed by ``httpx.MockTr
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-try:
-    from ui import messages, render
-    from ui.client import ApiClient, ApiError, ApiUnavailable
-    from ui.reviews import reviews_view
-except ImportError:  # pragma: no cover - run from a checkout that is not installed
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from ui import messages, render
-    from ui.client import ApiClient, ApiError, ApiUnavailable
-    from ui.reviews import reviews_view
+from ui import messages, render  # the project is installed (scripts/install.sh): `ui` imports from anywhere
+from ui.client import ApiClient, ApiError, ApiUnavailable
+from ui.reviews import reviews_view
 
 CLIENT_KEY = "pka_client"
 PAGE_ICON = Path(__file__).resolve().parent / "static" / "icon.png"
