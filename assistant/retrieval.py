@@ -249,7 +249,7 @@ class Retriever:
     def _build_in_background(self) -> None:
         try:
             self._build(self.store.version())
-        except Exception:  # noqa: BLE001 - the current index keeps serving and the next request tries again
+        except Exception:  # the current index keeps serving and the next request tries again
             log.exception("rebuilding the retrieval index in the background failed")
         finally:
             self._lock.release()
@@ -568,7 +568,7 @@ class _IndexCache:
             bm25 = bm25s.BM25.load(str(self.path), show_progress=False, verbosity=0)
             df = json.loads((self.path / "df.json").read_text())
             vectors = np.load(self.path / "vectors.npy", mmap_mode="r")
-        except Exception as exc:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
+        except Exception as exc:  # a damaged cache is rebuilt, never fatal
             log.warning("index cache at %s not usable (%s); rebuilding", self.path, exc)
             return None
         log.info("retrieval index loaded from %s", self.path)

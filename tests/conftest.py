@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,3 +42,41 @@ def embedder() -> HashingEmbedder:
 @pytest.fixture
 def store(settings: Settings, embedder: HashingEmbedder):
     return open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
+
+
+# ---- tiers: unit (fast, in-process), integration (starts servers or subprocesses), slow (real model / corpus) ----
+
+# Calls that start a process; a test whose own body or any of whose fixtures makes one is an integration test.
+_STARTS_A_PROCESS = (
+    "api_server(",
+    "background_process(",
+    "chroma_server(",
+    "fake_llm_server(",
+    "ingested_fixture_corpus(",
+    "run_cli(",
+    "subprocess.",
+)
+
+
+def _starts_a_process(func: Any) -> bool:
+    import inspect
+
+    try:
+        source = inspect.getsource(func)
+    except (OSError, TypeError):
+        return False
+    return any(call in source for call in _STARTS_A_PROCESS)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test `integration` when it or a fixture it uses starts a process, else `unit` (unless `slow`)."""
+    for item in items:
+        if item.get_closest_marker("integration") is None:
+            info = getattr(item, "_fixtureinfo", None)
+            funcs = [getattr(item, "obj", None)]
+            if info is not None:
+                funcs += [d.func for name in item.fixturenames for d in info.name2fixturedefs.get(name, ())]
+            if any(_starts_a_process(f) for f in funcs):
+                item.add_marker(pytest.mark.integration)
+        if item.get_closest_marker("integration") is None and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.unit)
