@@ -58,14 +58,29 @@ _STARTS_A_PROCESS = (
 )
 
 
-def _starts_a_process(func: Any) -> bool:
+def _starts_a_process(func: Any, seen: set[int] | None = None) -> bool:
+    """Whether `func`'s source, or that of a function of its own module it calls, starts a process."""
     import inspect
+    import re
 
+    seen = set() if seen is None else seen
+    if id(func) in seen:
+        return False
+    seen.add(id(func))
     try:
         source = inspect.getsource(func)
     except (OSError, TypeError):
         return False
-    return any(call in source for call in _STARTS_A_PROCESS)
+    if any(call in source for call in _STARTS_A_PROCESS):
+        return True
+    module = getattr(func, "__module__", None)
+    names = getattr(func, "__globals__", {})
+    for name in set(re.findall(r"\b([A-Za-z_]\w*)\(", source)):
+        callee = names.get(name)
+        own = (inspect.isfunction(callee) or inspect.isclass(callee)) and callee.__module__ == module
+        if own and _starts_a_process(callee, seen):
+            return True
+    return False
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
