@@ -120,7 +120,7 @@ def settings_for(workdir: Path, *, hashing: bool, **extra: object):  # core.conf
         knowledge_dir=workdir / "knowledge",
         data_dir=workdir / "data",
         embedding_backend="hashing" if hashing else "sentence-transformers",
-        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings init kwarg
+        _env_file=None,
         **extra,
     )
 
