@@ -91,8 +91,6 @@ def bench(
     if what not in ("ingest", "query", "parsing"):
         raise BadInput(f"bench what: ingest, query or parsing, not {what!r}")
     root = str(Path(__file__).resolve().parent)
-    if root not in sys.path:  # bench/ lives beside this file but is not an installed package
-        sys.path.insert(0, root)
     from bench.perf import bench_ingest, bench_query
 
     if what == "parsing":

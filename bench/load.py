@@ -4,7 +4,7 @@ It copies the knowledge folder to a temp folder, ingests it, starts `pka serve` 
 number of requests per cell (or stops at a time cap), then prints a Markdown table and writes it to
 bench/results/load.md. The real model by default; --hashing for a quick run with the test embedder.
 
-    .venv/bin/python bench/load.py [--hashing] [--requests 200] [--time-cap 60] [--concurrency 1,8,32]
+    .venv/bin/python -m bench.load [--hashing] [--requests 200] [--time-cap 60] [--concurrency 1,8,32]
 """
 
 from __future__ import annotations
@@ -23,10 +23,7 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.servers import api_server, run_cli  # noqa: E402  # the helpers the tests use
+from testing.servers import ROOT, api_server, run_cli
 
 QUESTIONS = [
     "What did the Child Q rapid review teach?",

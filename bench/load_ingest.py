@@ -23,11 +23,10 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.load import Cell, _body  # the same questions and bodies as the plain load test
+from testing.servers import api_server, run_cli
 
-from bench.load import Cell, _body  # noqa: E402  # the same questions and bodies as the plain load test
-from tests.servers import api_server, run_cli  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 NEW_NAME = "quarzel-crossing-audit.md"
 NEW_TEXT = (

@@ -113,19 +113,19 @@ def source_texts(knowledge: Path) -> list[str]:
     return [p.read_text(encoding="utf-8") for p in sorted(knowledge.glob("*")) if p.suffix in (".txt", ".md")]
 
 
-def settings_for(workdir: Path, *, hashing: bool, **extra: object):  # noqa: ANN201 - core.config.Settings
+def settings_for(workdir: Path, *, hashing: bool, **extra: object):  # core.config.Settings
     from core.config import Settings
 
     return Settings(
         knowledge_dir=workdir / "knowledge",
         data_dir=workdir / "data",
         embedding_backend="hashing" if hashing else "sentence-transformers",
-        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings init kwarg
+        _env_file=None,
         **extra,
     )
 
 
-def synthetic_documents(n_chunks: int, settings, *, seed: int = 7) -> Iterator[tuple[str, str, list]]:  # noqa: ANN001
+def synthetic_documents(n_chunks: int, settings, *, seed: int = 7) -> Iterator[tuple[str, str, list]]:
     """(file name, text, chunks) of synthetic documents until they make at least `n_chunks` chunks."""
     from evals.synthetic import generate
     from ingest.chunker import chunk_document
@@ -145,7 +145,7 @@ def synthetic_documents(n_chunks: int, settings, *, seed: int = 7) -> Iterator[t
             return
 
 
-def write_corpus(folder: Path, n_chunks: int, settings) -> tuple[int, list[str]]:  # noqa: ANN001
+def write_corpus(folder: Path, n_chunks: int, settings) -> tuple[int, list[str]]:
     """Write the synthetic files; return how many, and the texts the ingest will embed (context + text)."""
     folder.mkdir(parents=True, exist_ok=True)
     docs = 0
@@ -302,7 +302,7 @@ class Filled:
     vectors: np.ndarray
 
 
-def fill_store(store, n_chunks: int, base: np.ndarray, settings) -> Filled:  # noqa: ANN001
+def fill_store(store, n_chunks: int, base: np.ndarray, settings) -> Filled:
     """Write `n_chunks` synthetic chunks with precomputed embeddings through ChunkStore.write_documents."""
     from core.store import DocumentWrite
 
@@ -382,7 +382,7 @@ def recall_at_10(
     return hits / (10 * len(queries)), percentile(ms, 95)
 
 
-def dense_path(settings, n: int, candidates: int) -> str:  # noqa: ANN001 - core.config.Settings
+def dense_path(settings, n: int, candidates: int) -> str:  # core.config.Settings
     """How the retriever searches vectors at `n` chunks, in words."""
     if n <= settings.dense_exact_max:
         return "exact numpy"

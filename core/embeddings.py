@@ -37,7 +37,8 @@ class Embedder(Protocol):
 def _normalise(rows: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (rows / norms).astype(np.float32)
+    out: np.ndarray = (rows / norms).astype(np.float32)
+    return out
 
 
 class HashingEmbedder:
@@ -60,7 +61,8 @@ class HashingEmbedder:
         return _normalise(np.stack([self._vector(t) for t in texts]))
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_documents([text])[0]
+        row: np.ndarray = self.embed_documents([text])[0]
+        return row
 
 
 class SentenceTransformerEmbedder:
@@ -105,7 +107,7 @@ class SentenceTransformerEmbedder:
             self.device = resolve_device(self.device)
             try:
                 model = SentenceTransformer(path, device=self.device)
-            except Exception as exc:  # noqa: BLE001 - any loader failure means the same to the user
+            except Exception as exc:  # any loader failure means the same to the user
                 raise ModelUnavailable(f"Could not load embedding model from {path}: {exc}") from exc
             getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
             self.dim = int(getter() or 0)
@@ -130,7 +132,8 @@ class SentenceTransformerEmbedder:
         return self._encode(texts)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._encode([text])[0]
+        row: np.ndarray = self._encode([text])[0]
+        return row
 
 
 def resolve_device(device: str) -> str:

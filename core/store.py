@@ -101,7 +101,7 @@ class ChunkStore(SharedAccess):
             self._meta = client.get_or_create_collection(
                 f"{self._name}-meta", embedding_function=None, metadata={"kind": "meta"}
             )
-        except Exception as exc:  # noqa: BLE001 - chroma raises many types; all mean "store not usable"
+        except Exception as exc:  # chroma raises many types; all mean "store not usable"
             raise StoreUnavailable(f"Could not open the vector store: {exc}") from exc
         self._client = client
         recorded = (self._chunks.metadata or {}).get("embedder")
@@ -114,7 +114,7 @@ class ChunkStore(SharedAccess):
             self.set_ef_search(int(hnsw["ef_search"]))
         try:
             self._batch = int(client.get_max_batch_size())
-        except Exception:  # noqa: BLE001 - older servers do not report it
+        except Exception:  # older servers do not report it
             self._batch = 1000
         self._batch = max(100, min(self._batch, 5000))
 
@@ -124,7 +124,7 @@ class ChunkStore(SharedAccess):
             current = ((self._chunks.configuration or {}).get("hnsw") or {}).get("ef_search")
             if current != ef:
                 self._chunks.modify(configuration={"hnsw": {"ef_search": ef}})
-        except Exception as exc:  # noqa: BLE001 - an old server may not support it; searching still works
+        except Exception as exc:  # an old server may not support it; searching still works
             log.warning("could not set HNSW ef_search=%s: %s", ef, exc)
 
     # ---- documents -------------------------------------------------------------------------------------------
@@ -353,7 +353,9 @@ class ChunkStore(SharedAccess):
         )
         return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
-    def _page(self, collection: Any, *, include: list[str]) -> Iterator[tuple[list[str], list, list, list]]:
+    def _page(
+        self, collection: Any, *, include: list[str]
+    ) -> Iterator[tuple[list[str], list[Any], list[Any], list[Any]]]:
         offset = 0
         while True:
             got = collection.get(include=include, limit=_PAGE, offset=offset)
@@ -381,7 +383,7 @@ def open_client(settings: Settings) -> Any:
             return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
-    except Exception as exc:  # noqa: BLE001 - connection and disk errors alike mean the store is not usable
+    except Exception as exc:  # connection and disk errors alike mean the store is not usable
         where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_path
         raise StoreUnavailable(f"Could not open the vector store at {where}: {exc}") from exc
 

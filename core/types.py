@@ -5,6 +5,7 @@ Imports: stdlib and pydantic only. No I/O lives here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -138,7 +139,7 @@ class Filters(_Frozen):
         return not (self.doc_types() or self.partnerships() or self.year_from or self.year_to)
 
 
-def _as_set(value: list[str] | str | None) -> set[str]:
+def _as_set(value: Sequence[str] | str | None) -> set[str]:
     if value is None:
         return set()
     if isinstance(value, str):

@@ -100,7 +100,7 @@ def infer_meta(doc_id: str, text: str, title_hint: str, entry: dict[str, Any]) -
     year = int(max(years)) if years else None
     return DocumentMeta(
         title=title,
-        doc_type=doc_type,  # type: ignore[arg-type]  # checked against DOC_TYPES above
+        doc_type=doc_type,
         partnership=str(entry.get("partnership") or entry.get("publisher") or _guess_partnership(text)),
         date=date,
         year=year,

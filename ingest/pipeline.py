@@ -166,14 +166,14 @@ def _prepare(
         document = build_document(source, data, entry, settings)
     except ParseError as exc:
         return _Prepared(source, "failed", str(exc))
-    except Exception as exc:  # noqa: BLE001 - a parser library bug must not stop the whole run
+    except Exception as exc:  # a parser library bug must not stop the whole run
         log.exception("unexpected error parsing %s", source.doc_id)
         return _Prepared(source, "failed", f"could not be parsed ({type(exc).__name__}: {exc})")
     t1 = time.perf_counter()
     try:
         chunks = chunk_document(document, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars)
         chunks = flag_chunks(chunks)
-    except Exception as exc:  # noqa: BLE001 - a chunker bug on one file must not stop the whole run
+    except Exception as exc:  # a chunker bug on one file must not stop the whole run
         log.exception("unexpected error chunking %s", source.doc_id)
         return _Prepared(source, "failed", f"could not be chunked ({type(exc).__name__}: {exc})")
     t2 = time.perf_counter()

@@ -17,11 +17,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 
 def where() -> int:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from core.config import get_settings
 
     try:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the tests need, then run the whole suite (slow tests included). Extra args go to pytest.
+# Install what the tests need, then run ruff, import-linter, mypy and the whole suite (every tier). Extra args go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
@@ -12,4 +12,7 @@ if [ -f scripts/install_llm.sh ]; then
 fi
 export HF_HUB_OFFLINE=1
 .venv/bin/ruff check .
-.venv/bin/python -m pytest "$@"
+.venv/bin/lint-imports  # the layering contracts in pyproject.toml
+.venv/bin/mypy  # strict on core/, normal on ingest/ (pyproject.toml [tool.mypy])
+# Every tier: -m "" replaces addopts' fast-tier filter; a later -m in "$@" narrows it again.
+.venv/bin/python -m pytest -m "" "$@"

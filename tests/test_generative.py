@@ -6,10 +6,8 @@ streaming included; then a real small model (SmolLM2-135M) served by llama.cpp.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -31,8 +29,9 @@ from assistant.generate import (
 )
 from core.config import Settings
 from core.types import Chunk, SearchHit
+from testing.servers import background_process, free_port
 from tests.llm_server import FakeLLM, fake_llm_server
-from tests.servers import api_server, free_port, ingested_fixture_corpus, run_cli
+from tests.servers import api_server, ingested_fixture_corpus, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"
@@ -463,46 +462,11 @@ def llama_server() -> Iterator[str]:
     except ImportError as exc:
         pytest.skip(f"llama-cpp-python[server] is not installed ({exc}); scripts/test.sh builds it once and caches it")
     port = free_port()
-    log = open(os.devnull, "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(model),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "4096",
-            "--verbose",
-            "false",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--n_ctx", "4096", "--verbose", "false"]
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        for _ in range(240):
-            assert proc.poll() is None, "llama.cpp server exited"
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            raise RuntimeError("llama.cpp server did not start in 120 s")
+    with background_process(cmd, f"{url}/models", name="llama.cpp server", timeout=120, interval=0.5):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.mark.slow

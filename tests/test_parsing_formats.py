@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import io
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
+from bench.parsing import bench_parsing, external_formats, fused_markers, sentence_counts
 from core.config import Settings
 from core.errors import ParseError
 from ingest.chunker import chunk_document
@@ -19,9 +19,6 @@ from ingest.parsers import parse_bytes
 from ingest.pipeline import build_document
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-from bench.parsing import bench_parsing, external_formats, fused_markers, sentence_counts  # noqa: E402
 
 PROSE = (
     "The National Referral Mechanism is the current process in place in the UK for victim identification and "

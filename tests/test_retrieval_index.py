@@ -246,7 +246,7 @@ def test_a_slow_rebuild_runs_in_the_background_while_requests_use_the_previous_i
     release, started = threading.Event(), threading.Event()
     real_load = retriever.store.load_all
 
-    def held_load(**kw: object):  # noqa: ANN202 - the store's own return type
+    def held_load(**kw: object):  # the store's own return type
         started.set()
         assert release.wait(10)
         return real_load(**kw)
@@ -287,7 +287,7 @@ def test_a_failed_background_rebuild_keeps_the_index_serving_and_is_tried_again(
     real_load = retriever.store.load_all
     calls: list[int] = []
 
-    def failing_load(**kw: object):  # noqa: ANN202
+    def failing_load(**kw: object):
         calls.append(1)
         if len(calls) == 1:
             raise OSError("disk went away")

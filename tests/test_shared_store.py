@@ -143,7 +143,7 @@ def test_the_load_with_ingest_bench_runs_clean_at_small_scale(tmp_path: Path) ->
     args = ["--hashing", "--requests", "120", "--concurrency", "8", "--ingest-after", "30", "--out", str(out)]
     args += ["--knowledge", str(ROOT / "tests" / "fixtures" / "knowledge")]
     result = subprocess.run(
-        [sys.executable, "bench/load_ingest.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "bench.load_ingest", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     row = out.read_text().split("| ---: |")[-1].splitlines()[1]

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 
@@ -20,7 +17,7 @@ from core.embeddings import HashingEmbedder
 from core.errors import EmbeddingModelMismatch
 from core.store import ChunkStore, DocumentWrite, chunk_to_record, open_store
 from core.types import Chunk, Document, DocumentMeta
-from tests.servers import free_port
+from testing.servers import background_process, free_port
 
 CHROMA = Path(sys.executable).with_name("chroma")
 
@@ -31,32 +28,10 @@ def chroma_server(path: Path, *, timeout: float = 60.0) -> Iterator[tuple[str, i
     if not CHROMA.exists():
         pytest.skip(f"no chroma CLI at {CHROMA}")
     port = free_port()
-    log = (path.parent / f"chroma-{port}.log").open("wb")
-    proc = subprocess.Popen(
-        [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"chroma exited with {proc.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("chroma did not start in time")
-            time.sleep(0.2)
+    cmd = [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
+    ready = f"http://127.0.0.1:{port}/api/v2/heartbeat"
+    with background_process(cmd, ready, name="chroma", timeout=timeout, interval=0.2):
         yield "127.0.0.1", port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.close()
 
 
 @pytest.fixture(scope="module")

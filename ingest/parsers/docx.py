@@ -59,7 +59,7 @@ def parse_docx(data: bytes, max_pages: int) -> Parsed:
 
     try:
         doc = load_docx(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - python-docx raises KeyError, ValueError, lxml errors...
+    except Exception as exc:  # python-docx raises KeyError, ValueError, lxml errors...
         raise ParseError(f"is a damaged DOCX: {exc}") from exc
     lines: list[str] = []
     title = (doc.core_properties.title or "").strip()

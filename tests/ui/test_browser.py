@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from testing.servers import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -45,12 +46,6 @@ def _require_browser() -> None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         pytest.skip("the playwright package is not installed (run: bash scripts/install_browser.sh)")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -102,7 +97,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     ingest = subprocess.run([*pka, "ingest"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert ingest.returncode == 0, f"pka ingest failed:\n{ingest.stdout[-2000:]}\n{ingest.stderr[-2000:]}"
 
-    api_port, ui_port = _free_port(), _free_port()
+    api_port, ui_port = free_port(), free_port()
     api_log, ui_log = tmp / "api.log", tmp / "ui.log"
     procs: list[subprocess.Popen[bytes]] = []
     try:
