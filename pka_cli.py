@@ -11,7 +11,7 @@ import typer
 from assistant.cli import ask, serve
 from core.config import get_settings
 from core.errors import BadInput, PKAError
-from evals.cli import eval_command, eval_safeguarding_command
+from evals.cli import eval_command, eval_safeguarding_command, train_answer_command
 from ingest.cli import ingest
 
 app = typer.Typer(help="Partnership Knowledge Assistant.", no_args_is_help=True, add_completion=False)
@@ -20,6 +20,7 @@ app.command("ask")(ask)
 app.command("serve")(serve)
 app.command("eval")(eval_command)
 app.command("eval-safeguarding")(eval_safeguarding_command)
+app.command("train-answer")(train_answer_command)
 
 feedback_app = typer.Typer(help="Feedback people gave on answers (kept in the data folder).", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from assistant.answer.model import AnswerModel
 from assistant.compose import Composer, Composition
 from assistant.conversation import standalone
 from assistant.generate import Generator, OnToken, build_generator
@@ -38,6 +39,7 @@ class AssistantService:
     glossary: Glossary
     safeguarding: Safeguarding
     generator: Generator | None = None  # set when PKA_LLM_BASE_URL is: generative answers with enforced citations
+    answer_model: AnswerModel | None = None  # the answer scorer; None: the fitted one shipped in the package
 
     def search(
         self, query: str, *, top_k: int = 5, filters: Filters | None = None, history: list | None = None
@@ -63,15 +65,7 @@ class AssistantService:
         result = None if filters is not None and not filters.is_empty() else self.safeguarding.answer(query)
         composed = result is None
         if result is None:
-            composer = Composer(
-                self.retriever.idf,
-                threshold=self.settings.abstain_threshold,
-                alternatives=self.glossary.alternatives,
-                neighbour=self.retriever.next_chunk,
-                home=self.retriever.is_home,
-                current=self.retriever.is_current,
-            )
-            result = composer.compose(query, hits)
+            result = self.composer().compose(query, hits)
         mode, fallback_reason, generate_ms, tg = "extractive", None, {}, time.perf_counter()
         if composed and self.generator is not None:
             outcome = self.generator.answer(
@@ -109,6 +103,16 @@ class AssistantService:
                 "compose": round((t2 - t1 - tg) * 1000, 2),
                 **generate_ms,
             },
+        )
+
+    def composer(self) -> Composer:
+        return Composer(
+            self.retriever.idf,
+            threshold=self.settings.abstain_threshold,
+            alternatives=self.glossary.alternatives,
+            neighbour=self.retriever.next_chunk,
+            home=self.retriever.is_home,
+            current=self.retriever.is_current,
         )
 
     def _currency_notes(self, result: Composition) -> str:
