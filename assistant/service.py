@@ -113,6 +113,9 @@ class AssistantService:
             neighbour=self.retriever.next_chunk,
             home=self.retriever.is_home,
             current=self.retriever.is_current,
+            embed=self.embedder.embed_documents,
+            glossary=self.glossary,
+            model=self.answer_model,
         )
 
     def _currency_notes(self, result: Composition) -> str:

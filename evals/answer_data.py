@@ -34,7 +34,9 @@ def overlaps_quote(unit_text: str, quote: str) -> bool:
 def label(unit: Unit, item: dict[str, Any]) -> int:
     if unit.chunk.doc_id == GLOSSARY_DOC:
         # The glossary answers a definition question when it holds every keyword of the ideal answer.
-        return int(item.get("type") == "definition" and keyword_recall(item.get("answer_keywords") or [], unit.text) == 1)
+        return int(
+            item.get("type") == "definition" and keyword_recall(item.get("answer_keywords") or [], unit.text) == 1
+        )
     quotes = item.get("gold_quotes") or []
     sources = item.get("gold_quote_sources") or [item.get("source")] * len(quotes)
     for q, src in zip(quotes, sources, strict=False):

@@ -50,7 +50,9 @@ def _service(knowledge: Path | None, add: list[Path], distractors: int, distract
     if distractors:
         from evals.distractors import build_distractor_kb
 
-        settings, report = build_distractor_kb(settings, embedder=embedder, min_chunks=distractors, mode=distractor_mode)
+        settings, report = build_distractor_kb(
+            settings, embedder=embedder, min_chunks=distractors, mode=distractor_mode
+        )
         typer.echo(f"distractor knowledge base: {report.chunks_total} chunks in {report.files} files")
         where += f" with {report.chunks_total} chunks ({distractor_mode} distractors)"
     return build_service(settings, embedder=embedder), where
@@ -106,6 +108,7 @@ def train_answer_command(
     add: list[Path] = typer.Option([], "--add", help="Another folder to merge into the knowledge folder; repeat."),
     train_with: list[Path] = typer.Option([], "--with", help="Training features of other runs (.npz); repeat."),
     out: Path = typer.Option(None, "--out", help="Model file (default: the package's answer_model.json)."),
+    save_features: Path = typer.Option(None, "--save-features", help="Also write the sets' features (.npz)."),
 ) -> None:
     """Refit the answer scorer (weights and abstention threshold) on question sets and saved features."""
     from assistant.answer.model import MODEL_PATH, Dataset, fit
@@ -114,7 +117,10 @@ def train_answer_command(
     items = _load_sets(question_sets)
     service, where = _service(knowledge, add, 0, "markov")
     service.retriever.refresh()
-    data = Dataset.concat([collect(service, items), *[Dataset.load(p) for p in train_with]])
+    own = collect(service, items)
+    if save_features:
+        own.save(save_features)
+    data = Dataset.concat([own, *[Dataset.load(p) for p in train_with]])
     model = fit(data)
     model.info["trained_on"] = [p.name for p in question_sets] + [p.name for p in train_with]
     target = out or MODEL_PATH

@@ -50,8 +50,11 @@ def headline_table(report: dict[str, Any]) -> list[str]:
         lines += ["", "No cross-validated run: this answer step has no fitted parameters, so CV equals plain."]
     else:
         ts = ", ".join(f"{t:.3f}" for t in cv.get("thresholds", []))
-        lines += ["", f"Cross-validated: each fold's scorer and abstention threshold fitted on the other folds "
-                  f"(thresholds {ts})."]
+        lines += [
+            "",
+            f"Cross-validated: each fold's scorer and abstention threshold fitted on the other folds "
+            f"(thresholds {ts}).",
+        ]
     return lines
 
 

@@ -111,7 +111,9 @@ class Composer:
         x = unit_features(question, a, units, dense, self.idf, self.alternatives(question), home, current)
         return Candidates(question, a, units, x)
 
-    def decide(self, cands: Candidates, model: AnswerModel | None = None, threshold: float | None = None) -> Composition:
+    def decide(
+        self, cands: Candidates, model: AnswerModel | None = None, threshold: float | None = None
+    ) -> Composition:
         model = model or self.model
         threshold = (model.threshold if model is not self.model else self.threshold) if threshold is None else threshold
         if not cands.units:

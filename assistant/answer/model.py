@@ -110,7 +110,11 @@ class Dataset:
     def save(self, path: Path) -> None:
         groups = sorted(self.answerable)
         np.savez_compressed(
-            path, x=self.x, y=self.y, group=self.group, groups=np.asarray(groups),
+            path,
+            x=self.x,
+            y=self.y,
+            group=self.group,
+            groups=np.asarray(groups),
             answerable=np.asarray([self.answerable[g] for g in groups]),
         )
 
@@ -133,7 +137,7 @@ def _fit_lr(data: Dataset, c: float) -> AnswerModel:
 
 def best_per_question(model: AnswerModel, data: Dataset) -> dict[int, float]:
     p = model.proba(data.x)
-    best = {g: 0.0 for g in data.answerable}
+    best = dict.fromkeys(data.answerable, 0.0)
     for g, v in zip(data.group.tolist(), p.tolist(), strict=True):
         best[g] = max(best[g], v)
     return best

@@ -48,8 +48,8 @@ def split_units(hit: SearchHit) -> list[Unit]:
     spans = []
     for s, e in sentence_spans(chunk.text, base=chunk.start):
         text = chunk.text[s - chunk.start : e - chunk.start]
-        if len(words(text)) < 2 and not _DIGIT.search(text):
-            continue  # a lone marker or word carries no evidence
+        if len(words(text)) < (1 if BULLET.match(text) else 2) and not _DIGIT.search(text):
+            continue  # a lone marker or word carries no evidence (a one-word list item does)
         spans.append((s, e, text))
     out = []
     for i, (s, e, text) in enumerate(spans):
@@ -140,6 +140,7 @@ def glossary_units(glossary: Glossary | None, question: str) -> list[Unit]:
             doc_type="other",
         )
         hit = SearchHit(chunk=chunk, score=0.0, rank=99, dense=0.0)
-        out.append(Unit(hit=hit, start=0, end=len(text), text=text, bullet=False, intro=False, heading=False,
-                        index=0, count=1))
+        out.append(
+            Unit(hit=hit, start=0, end=len(text), text=text, bullet=False, intro=False, heading=False, index=0, count=1)
+        )
     return out
