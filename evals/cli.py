@@ -32,6 +32,21 @@ def _load_sets(sets: list[Path]) -> list[dict]:
     return items
 
 
+def _vector_cache(model_id: str, *, save: bool = False) -> None:
+    """Keep the answer engine's sentence vectors between eval runs (/tmp/pka-eval/vectors-<model>.pkl)."""
+    import pickle
+
+    from assistant.answer import engine
+    from evals.kb import CACHE_ROOT
+
+    path = CACHE_ROOT / f"vectors-{model_id.replace('/', '_')}.pkl"
+    if save:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pickle.dumps(engine._CACHE.vectors))
+    elif path.exists():
+        engine._CACHE.vectors.update(pickle.loads(path.read_bytes()))
+
+
 def _service(knowledge: Path | None, add: list[Path], distractors: int, distractor_mode: str):
     """The service over the chosen knowledge folder (merged with --add folders and cached), and a title part."""
     from assistant.service import build_service
@@ -55,6 +70,7 @@ def _service(knowledge: Path | None, add: list[Path], distractors: int, distract
         )
         typer.echo(f"distractor knowledge base: {report.chunks_total} chunks in {report.files} files")
         where += f" with {report.chunks_total} chunks ({distractor_mode} distractors)"
+    _vector_cache(embedder.model_id)
     return build_service(settings, embedder=embedder), where
 
 
@@ -89,6 +105,7 @@ def eval_command(
         if folds >= 2:
             extra = [Dataset.load(p) for p in train_with]
             report["crossval"] = run_crossval(service, items, k=folds, data=data, extra=extra)
+    _vector_cache(service.embedder.model_id, save=True)
     baseline = json.loads(compare.read_text()) if compare else None
     out = out or Path("evals/results") / datetime.now().strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
@@ -109,18 +126,26 @@ def train_answer_command(
     train_with: list[Path] = typer.Option([], "--with", help="Training features of other runs (.npz); repeat."),
     out: Path = typer.Option(None, "--out", help="Model file (default: the package's answer_model.json)."),
     save_features: Path = typer.Option(None, "--save-features", help="Also write the sets' features (.npz)."),
+    only_with: bool = typer.Option(False, "--only-with", help="Fit on the --with features alone (no question sets)."),
 ) -> None:
     """Refit the answer scorer (weights and abstention threshold) on question sets and saved features."""
     from assistant.answer.model import MODEL_PATH, Dataset, fit
     from evals.crossval import collect
 
-    items = _load_sets(question_sets)
-    service, where = _service(knowledge, add, 0, "markov")
-    service.retriever.refresh()
-    own = collect(service, items)
-    if save_features:
-        own.save(save_features)
-    data = Dataset.concat([own, *[Dataset.load(p) for p in train_with]])
+    parts = [Dataset.load(p) for p in train_with]
+    where = "saved features"
+    if question_sets and not only_with:
+        items = _load_sets(question_sets)
+        service, where = _service(knowledge, add, 0, "markov")
+        service.retriever.refresh()
+        own = collect(service, items)
+        _vector_cache(service.embedder.model_id, save=True)
+        if save_features:
+            own.save(save_features)
+        parts.insert(0, own)
+    else:
+        question_sets = []
+    data = Dataset.concat(parts)
     model = fit(data)
     model.info["trained_on"] = [p.name for p in question_sets] + [p.name for p in train_with]
     target = out or MODEL_PATH
