@@ -121,12 +121,12 @@ class Composer:
         p = model.proba(cands.x)
         order = np.argsort(-p, kind="stable")
         best = cands.units[order[0]]
-        if p[order[0]] < threshold:
-            return abstain()
         if "..." in best.text or "…" in best.text:
             # An ellipsis marks text the source left out ("a question ... view the full minutes"): the knowledge
             # base records the item but not what was said.
             return abstain(where=best.chunk.title)
+        if p[order[0]] < threshold:
+            return abstain()
         listed = self._list(cands, best)
         if listed:
             return render(listed, "list")

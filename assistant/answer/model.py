@@ -74,9 +74,17 @@ def untrained() -> AnswerModel:
     return AnswerModel(w, -2.0, np.zeros(len(FEATURES)), np.ones(len(FEATURES)), 0.5, {"fitted": False})
 
 
-def default_model() -> AnswerModel:
+_LOADED: dict[tuple[str, float], AnswerModel] = {}
+
+
+def default_model(path: Path = MODEL_PATH) -> AnswerModel:
+    """The shipped model, read once per version of its file; a neutral one when it is missing or stale."""
     try:
-        return AnswerModel.load()
+        key = (str(path), path.stat().st_mtime)
+        if key not in _LOADED:
+            _LOADED.clear()
+            _LOADED[key] = AnswerModel.load(path)
+        return _LOADED[key]
     except (OSError, ValueError, KeyError):
         return untrained()
 

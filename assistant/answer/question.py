@@ -20,7 +20,7 @@ _WHO_Q = re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:person|people|officer|organisa
 _WHEN_Q = re.compile(r"\bwhen\b|\bwhat (?:date|year|month|day)\b|\bhow soon\b", re.I)
 _LIST_Q = re.compile(
     r"\bwhat (?:are|were)\b|\bwhich\b|\blist\b|\bname the\b|\b(?:priorities|themes|areas|steps|actions|points|"
-    r"recommendations|lessons|learning|members|strands|aims|objectives|issues)\b",
+    r"recommendations|lessons|learn\w*|teach\w*|taught|members|strands|aims|objectives|issues)\b",
     re.I,
 )
 _DEF_Q = re.compile(
