@@ -7,6 +7,7 @@ Imports: stdlib, typer, core, assistant, evals (lazily inside the commands).
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -42,7 +43,11 @@ def _vector_cache(model_id: str, *, save: bool = False) -> None:
     path = CACHE_ROOT / f"vectors-{model_id.replace('/', '_')}.pkl"
     if save:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(pickle.dumps(engine._CACHE.vectors))
+        merged = pickle.loads(path.read_bytes()) if path.exists() else {}  # another run's vectors are kept
+        merged.update(engine._CACHE.vectors)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(merged))
+        tmp.replace(path)
     elif path.exists():
         engine._CACHE.vectors.update(pickle.loads(path.read_bytes()))
 

@@ -48,6 +48,9 @@ FEATURES = (
     "asks_question",
     "home",
     "current",
+    "question_covered",
+    "rarest_found",
+    "unit_has_rarest",
 )
 
 _K1, _B, _AVG = 1.2, 0.75, 20.0  # BM25's usual constants; a sentence of about 20 terms is typical
@@ -83,6 +86,16 @@ def unit_features(
         ctx = set(terms(f"{chunk.context} {chunk.partnership}"))
         covs.append(coverage(set(u_terms), ctx, q_terms, idf, alternatives))
     max_cov = max(covs, default=0.0)
+    # Question-level evidence: how much of the question the retrieved text holds anywhere, and whether its most
+    # specific term (highest idf: a name, a place, a rare topic) occurs at all. A question whose specific term no
+    # passage holds is usually about something the documents do not cover.
+    everywhere: set[str] = set()
+    for u in units:
+        everywhere |= set(terms(f"{u.text} {u.chunk.context} {u.chunk.partnership}"))
+    covered = coverage(everywhere, set(), q_terms, idf, alternatives)
+    rarest = max(q_terms, key=idf) if q_terms else ""
+    rarest_forms = {rarest} | alternatives.get(rarest, set())
+    rarest_found = float(bool(rarest_forms & everywhere))
     max_dense = float(dense.max()) if len(dense) else 0.0
     for u, cov, d, h, c in zip(units, covs, dense, home, current, strict=True):
         chunk = u.chunk
@@ -123,6 +136,9 @@ def unit_features(
                 float(u.text.rstrip().endswith("?")),
                 float(h),
                 float(c),
+                covered,
+                rarest_found,
+                float(bool(rarest_forms & set(u_terms))),
             ]
         )
     return np.asarray(rows, dtype=np.float64).reshape(len(units), len(FEATURES))
