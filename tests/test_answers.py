@@ -62,6 +62,7 @@ def test_fact_answer_quotes_the_sentence_with_a_citation() -> None:
         "How many rapid reviews did the partnership hold in 2021/22?",
         _hit("In 2021/22 the partnership held 9 rapid reviews. Three became local reviews."),
         _hit("The Board meets four times a year.", 2),
+        threshold=0.0,
     )
     assert not a.abstained
     assert a.answer.startswith("In 2021/22 the partnership held 9 rapid reviews. [1]")
@@ -120,6 +121,7 @@ def test_list_keeps_items_across_attribute_lines() -> None:
             "The agreed priorities are:\n· Safeguarding in Education\nLead: Head of Schools\n· Child Exploitation\n"
             "Lead: Police\n· Under 5s"
         ),
+        threshold=0.0,
     )
     assert [ln for ln in a.answer.splitlines() if ln.startswith("- ")] == [
         "- Safeguarding in Education [1]",

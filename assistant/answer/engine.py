@@ -125,7 +125,7 @@ class Composer:
             # An ellipsis marks text the source left out ("a question ... view the full minutes"): the knowledge
             # base records the item but not what was said.
             return abstain(where=best.chunk.title)
-        if model.answers(cands.x) < threshold:
+        if p[order[0]] < threshold:
             return abstain()
         listed = self._list(cands, best)
         if listed:

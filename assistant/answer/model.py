@@ -26,21 +26,6 @@ class AnswerModel:
     scale: np.ndarray
     threshold: float
     info: dict = field(default_factory=dict)
-    # The question-level abstainer: P(the question is answered by its best unit) from QUESTION_FEATURES.
-    q_weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    q_bias: float = 0.0
-    q_mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    q_scale: np.ndarray = field(default_factory=lambda: np.zeros(0))
-
-    def answers(self, x: np.ndarray) -> float:
-        """Calibrated probability that the best of these units (one question's) answers the question."""
-        if len(x) == 0:
-            return 0.0
-        q = question_features(self.proba(x), x)
-        if len(self.q_weights) != len(q):
-            return float(self.proba(x).max())  # a model without an abstainer: the best unit's probability
-        z = float(((q - self.q_mean) / self.q_scale) @ self.q_weights + self.q_bias)
-        return 1.0 / (1.0 + np.exp(-z))
 
     def proba(self, x: np.ndarray) -> np.ndarray:
         if len(x) == 0:
@@ -57,10 +42,6 @@ class AnswerModel:
                 "mean": [round(float(v), 6) for v in self.mean],
                 "scale": [round(float(v), 6) for v in self.scale],
                 "threshold": round(self.threshold, 4),
-                "q_weights": [round(float(w), 6) for w in self.q_weights],
-                "q_bias": round(self.q_bias, 6),
-                "q_mean": [round(float(v), 6) for v in self.q_mean],
-                "q_scale": [round(float(v), 6) for v in self.q_scale],
                 "info": self.info,
             },
             indent=1,
@@ -78,10 +59,6 @@ class AnswerModel:
             scale=np.asarray(data["scale"], dtype=np.float64),
             threshold=float(data["threshold"]),
             info=dict(data.get("info") or {}),
-            q_weights=np.asarray(data.get("q_weights") or [], dtype=np.float64),
-            q_bias=float(data.get("q_bias") or 0.0),
-            q_mean=np.asarray(data.get("q_mean") or [], dtype=np.float64),
-            q_scale=np.asarray(data.get("q_scale") or [], dtype=np.float64),
         )
 
     @classmethod
@@ -166,35 +143,6 @@ def _fit_lr(data: Dataset, c: float) -> AnswerModel:
     return AnswerModel(lr.coef_[0].copy(), float(lr.intercept_[0]), mean, scale, 0.5)
 
 
-QUESTION_FEATURES = (
-    "best_p",
-    "gap_to_second",
-    "question_covered",
-    "rarest_found",
-    "best_coverage",
-    "best_dense",
-    "best_fused",
-    "best_bm25",
-)
-
-
-def question_features(p: np.ndarray, x: np.ndarray) -> np.ndarray:
-    o = np.sort(p)[::-1]
-    col = {n: x[:, FEATURES.index(n)] for n in ("question_covered", "rarest_found", "coverage", "dense_unit")}
-    return np.array(
-        [
-            o[0],
-            o[0] - (o[1] if len(o) > 1 else 0.0),
-            col["question_covered"].max(),
-            col["rarest_found"].max(),
-            col["coverage"].max(),
-            col["dense_unit"].max(),
-            x[:, FEATURES.index("fused_score")].max(),
-            x[:, FEATURES.index("bm25")].max(),
-        ]
-    )
-
-
 def best_per_question(model: AnswerModel, data: Dataset) -> dict[int, float]:
     p = model.proba(data.x)
     best = dict.fromkeys(data.answerable, 0.0)
@@ -220,49 +168,20 @@ def choose_threshold(best: dict[int, float], answerable: dict[int, bool]) -> flo
 
 
 def fit(data: Dataset, *, c: float = 1.0, inner_folds: int = 3) -> AnswerModel:
-    """Fit the unit weights on every row; then the question-level abstainer and its threshold on what each
-    question's units scored under a model that did not see it (inner folds over questions)."""
-    from sklearn.linear_model import LogisticRegression
-
+    """Fit the weights on every row, and the threshold on probabilities each question got from a model that did
+    not see it (inner folds over questions)."""
     if len(np.unique(data.y)) < 2:
         raise ValueError("training data needs both answering and non-answering units")
     model = _fit_lr(data, c)
     groups = sorted(data.answerable)
-    q_rows, q_labels, q_groups = [], [], []
+    oof: dict[int, float] = {}
     for k in range(inner_folds):
         held = {g for i, g in enumerate(groups) if i % inner_folds == k}
         train = data.subset(set(groups) - held)
         if len(np.unique(train.y)) < 2:
             continue
         inner = _fit_lr(train, c)
-        for g in sorted(held):
-            sel = data.group == g
-            if not sel.any():
-                continue
-            q_rows.append(question_features(inner.proba(data.x[sel]), data.x[sel]))
-            q_labels.append(int(data.answerable[g]))
-            q_groups.append(g)
-    if q_rows and len(set(q_labels)) == 2:
-        q = np.asarray(q_rows)
-        mean, scale = q.mean(axis=0), q.std(axis=0)
-        scale[scale == 0] = 1.0
-        lr = LogisticRegression(C=c, max_iter=2000, class_weight="balanced").fit((q - mean) / scale, q_labels)
-        model.q_weights, model.q_bias = lr.coef_[0].copy(), float(lr.intercept_[0])
-        model.q_mean, model.q_scale = mean, scale
-        # The threshold is chosen on the abstainer's own out-of-fold probabilities (second-level inner folds).
-        oof = {}
-        for k in range(inner_folds):
-            test = [i for i in range(len(q_groups)) if i % inner_folds == k]
-            train_i = [i for i in range(len(q_groups)) if i % inner_folds != k]
-            if len({q_labels[i] for i in train_i}) < 2:
-                continue
-            sub = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
-            sub.fit((q[train_i] - mean) / scale, [q_labels[i] for i in train_i])
-            for i, pr in zip(test, sub.predict_proba((q[test] - mean) / scale)[:, 1], strict=True):
-                oof[q_groups[i]] = float(pr)
-        model.threshold = choose_threshold(oof, {g: data.answerable[g] for g in oof}) if oof else 0.5
-    else:
-        oof = {}
-        model.threshold = 0.5
+        oof.update(best_per_question(inner, data.subset(held)))
+    model.threshold = choose_threshold(oof, {g: data.answerable[g] for g in oof}) if oof else 0.5
     model.info = {"fitted": True, "rows": int(len(data.y)), "questions": len(groups), "C": c}
     return model
