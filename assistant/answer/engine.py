@@ -124,6 +124,9 @@ class Composer:
             # A document the manifest says was replaced answers only when its replacement says nothing on the
             # question (a fact of the domain: the newer procedure or report is the one in force).
             p = np.where(current, p, 0.0)
+        # A unit whose own line (or section and document) is about another period than the one the question asks
+        # about cannot answer it: a 2020/21 figure is not the 2021/22 one (a fact about dated figures).
+        p = np.where(cands.x[:, FEATURES.index("year_differs")] > 0, 0.0, p)
         order = np.argsort(-p, kind="stable")
         best = cands.units[order[0]]
         if "..." in best.text or "…" in best.text:
