@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from assistant.answer.model import AnswerModel
 from assistant.answer_safety import guard_stream, make_safe
 from assistant.compose import Composer, Composition
 from assistant.coverage import Holdings, not_held, partly_missing_note
@@ -50,6 +51,7 @@ class AssistantService:
     gazetteer: Gazetteer = field(default_factory=Gazetteer)  # knowledge/places.yaml
     wording: dict[str, str] = field(default_factory=lambda: dict(WORDING))  # signposting.yaml `scope:` wording
     urgent: Callable[[str], bool] | None = None  # default: the safeguarding classifier with the service's embedder
+    answer_model: AnswerModel | None = None  # the answer scorer; None: the fitted one shipped in the package
     _places: tuple[str, PlaceIndex | None] = ("", None)
 
     # ---- the question, parsed once ----------------------------------------------------------------------------
@@ -117,15 +119,7 @@ class AssistantService:
             result = self.safeguarding.answer(parsed, scope.doc_ids)
         if result is None:
             composed = True
-            composer = Composer(
-                self.retriever.idf,
-                threshold=self.settings.abstain_threshold,
-                alternatives=self.glossary.alternatives,
-                neighbour=self.retriever.next_chunk,
-                home=self.retriever.is_home,
-                current=self.retriever.is_current,
-            )
-            result = composer.compose(query, hits)
+            result = self.composer().compose(query, hits)
             if filters is not None and not filters.is_empty():  # no answer from passages about something else
                 result = check_filtered(query, result, self.safeguarding.reviews())
         mode, fallback_reason, generate_ms, tg = "extractive", None, {}, time.perf_counter()
@@ -190,6 +184,19 @@ class AssistantService:
             citations=[],
             urgent=True,
             kind="urgent",
+        )
+
+    def composer(self) -> Composer:
+        return Composer(
+            self.retriever.idf,
+            threshold=self.settings.abstain_threshold,
+            alternatives=self.glossary.alternatives,
+            neighbour=self.retriever.next_chunk,
+            home=self.retriever.is_home,
+            current=self.retriever.is_current,
+            embed=self.embedder.embed_documents,
+            glossary=self.glossary,
+            model=self.answer_model,
         )
 
     # ---- what an answer says about its sources ------------------------------------------------------------------

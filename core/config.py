@@ -52,7 +52,9 @@ class Settings(BaseSettings):
     # an index rebuild (after an ingest) that took longer than this last time runs in the background while
     # requests keep using the previous index; a quicker one is waited for
     background_rebuild_s: float = Field(5.0, ge=0)
-    abstain_threshold: float = Field(0.3, ge=0, le=1)
+    # abstain when the best evidence's probability of answering is below this; empty: the threshold fitted with the
+    # answer scorer (assistant/answer/answer_model.json)
+    abstain_threshold: float | None = Field(None, ge=0, le=1)
     fusion: Literal["weighted", "rrf"] = "weighted"
     dense_weight: float = Field(0.35, ge=0, le=1)
     rerank_depth: int = Field(30, ge=0, le=500)

@@ -44,6 +44,7 @@ def run_item(service: AssistantService, item: dict[str, Any]) -> dict[str, Any]:
     cited = [c.text for c in answer.citations]
     return {
         "id": item["id"],
+        "set": item.get("_set", ""),
         "type": item["type"],
         "question": item["question"],
         "standalone": answer.standalone_question,

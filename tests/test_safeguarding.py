@@ -26,8 +26,12 @@ def service(tmp_path: Path):
     shutil.copytree(FIXTURE, knowledge)
     for name in ("glossary.yaml", "themes.yaml", "signposting.yaml"):
         shutil.copy(ROOT / "knowledge" / name, knowledge / name)
-    settings = Settings(
-        knowledge_dir=knowledge, data_dir=tmp_path / "data", embedding_backend="hashing", _env_file=None
+    settings = Settings(  # abstain_threshold 0: these tests are about which document answers, not whether to
+        knowledge_dir=knowledge,
+        data_dir=tmp_path / "data",
+        embedding_backend="hashing",
+        abstain_threshold=0.0,
+        _env_file=None,
     )
     embedder = HashingEmbedder()
     report = ingest_corpus(
@@ -153,8 +157,12 @@ def test_answers_from_old_documents_say_so(tmp_path: Path) -> None:
         "# Minutes 2009\n\nThe LSCB agreed that Serious Case Reviews would be published.\n"
     )
     (knowledge / "manifest.yaml").write_text("documents:\n  old.md: {title: Board minutes 2009, date: '2009'}\n")
-    settings = Settings(
-        knowledge_dir=knowledge, data_dir=tmp_path / "data", embedding_backend="hashing", _env_file=None
+    settings = Settings(  # abstain_threshold 0: these tests are about which document answers, not whether to
+        knowledge_dir=knowledge,
+        data_dir=tmp_path / "data",
+        embedding_backend="hashing",
+        abstain_threshold=0.0,
+        _env_file=None,
     )
     embedder = HashingEmbedder()
     ingest_corpus(
@@ -206,8 +214,12 @@ def _escalation_kb(tmp_path: Path, *, supersedes: bool):
         "documents:\n  old.md: {title: Escalation procedure 2019, date: '2019', doc_type: procedure}\n"
         f"  new.md: {{title: Escalation procedure 2023, date: '2023', doc_type: procedure{extra}}}\n"
     )
-    settings = Settings(
-        knowledge_dir=knowledge, data_dir=tmp_path / "data", embedding_backend="hashing", _env_file=None
+    settings = Settings(  # abstain_threshold 0: these tests are about which document answers, not whether to
+        knowledge_dir=knowledge,
+        data_dir=tmp_path / "data",
+        embedding_backend="hashing",
+        abstain_threshold=0.0,
+        _env_file=None,
     )
     embedder = HashingEmbedder()
     ingest_corpus(

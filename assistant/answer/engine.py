@@ -1,0 +1,207 @@
+"""The answer engine: score every evidence unit of the retrieved passages with the fitted model, abstain when the
+best one is unlikely to answer, else answer with the best evidence shaped by what was asked.
+
+Imports: stdlib, numpy, core, assistant.citing, assistant.answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answer.features import FEATURES, unit_features
+from assistant.answer.model import AnswerModel, default_model
+from assistant.answer.question import Asks, asks
+from assistant.answer.units import Unit, glossary_units, list_around, split_units
+from assistant.citing import Citer
+from core.contracts import SIGNPOST
+from core.glossary import Glossary
+from core.text import terms
+from core.types import Chunk, Citation, SearchHit
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+
+MAX_LINES = 4  # sentences in a fact answer (the best and up to three that add to it)
+MAX_ITEMS = 15  # items of a list answer
+EXTRA_SHARE = 0.7  # a further sentence joins the answer when its probability is at least this share of the best's
+
+
+@dataclass
+class Composition:
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    kind: str
+
+
+@dataclass
+class Candidates:
+    """The evidence units for one question, their features and (once scored) probabilities."""
+
+    question: str
+    asks: Asks
+    units: list[Unit]
+    x: np.ndarray
+
+
+class _VectorCache:
+    """Sentence vectors by text, so a unit seen in an earlier question is not embedded again."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def get(self, embed: Embed, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.vectors))
+        if missing:
+            if len(self.vectors) + len(missing) > self.limit:
+                self.vectors.clear()
+            for t, v in zip(missing, embed(missing), strict=True):
+                self.vectors[t] = np.asarray(v, dtype=np.float32)
+        return np.stack([self.vectors[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
+
+
+_CACHE = _VectorCache()
+
+
+class Composer:
+    def __init__(
+        self,
+        idf: Callable[[str], float],
+        *,
+        threshold: float | None = None,
+        alternatives: Callable[[str], dict[str, set[str]]] | None = None,
+        neighbour: Callable[[Chunk], Chunk | None] | None = None,
+        home: Callable[[Chunk], bool] | None = None,
+        current: Callable[[Chunk], bool] | None = None,
+        embed: Embed | None = None,
+        glossary: Glossary | None = None,
+        model: AnswerModel | None = None,
+    ) -> None:
+        self.idf = idf
+        self.alternatives = alternatives or (lambda q: {})
+        self.neighbour = neighbour or (lambda c: None)
+        self.home = home or (lambda c: False)
+        self.current = current or (lambda c: True)
+        self.embed = embed
+        self.glossary = glossary
+        self.model = model or default_model()
+        # An explicit threshold (PKA_ABSTAIN_THRESHOLD set by the operator) overrides the fitted one.
+        self.threshold = self.model.threshold if threshold is None else threshold
+
+    # ---- public ----------------------------------------------------------------------------------------------
+    def compose(self, question: str, hits: list[SearchHit]) -> Composition:
+        """Answer `question` (standalone: follow-ups already rewritten) from `hits`, or abstain."""
+        return self.decide(self.candidates(question, hits))
+
+    def candidates(self, question: str, hits: list[SearchHit]) -> Candidates:
+        units = [u for h in hits for u in split_units(h)] + glossary_units(self.glossary, question)
+        a = asks(question)
+        if not units or not terms(question):
+            return Candidates(question, a, [], np.zeros((0, 0)))
+        dense = self._dense(question, units)
+        home = np.asarray([self.home(u.chunk) for u in units], dtype=float)
+        current = np.asarray([self.current(u.chunk) for u in units], dtype=float)
+        x = unit_features(question, a, units, dense, self.idf, self.alternatives(question), home, current)
+        return Candidates(question, a, units, x)
+
+    def decide(
+        self, cands: Candidates, model: AnswerModel | None = None, threshold: float | None = None
+    ) -> Composition:
+        model = model or self.model
+        threshold = (model.threshold if model is not self.model else self.threshold) if threshold is None else threshold
+        if not cands.units:
+            return abstain()
+        p = model.proba(cands.x)
+        current = cands.x[:, FEATURES.index("current")] > 0
+        if current.any() and not current.all() and p[current].max() >= threshold:
+            # A document the manifest says was replaced answers only when its replacement says nothing on the
+            # question (a fact of the domain: the newer procedure or report is the one in force).
+            p = np.where(current, p, 0.0)
+        # A unit whose own line (or section and document) is about another period than the one the question asks
+        # about cannot answer it: a 2020/21 figure is not the 2021/22 one (a fact about dated figures).
+        p = np.where(cands.x[:, FEATURES.index("year_differs")] > 0, 0.0, p)
+        order = np.argsort(-p, kind="stable")
+        best = cands.units[order[0]]
+        if "..." in best.text or "…" in best.text:
+            # An ellipsis marks text the source left out ("a question ... view the full minutes"): the knowledge
+            # base records the item but not what was said.
+            return abstain(where=best.chunk.title)
+        if p[order[0]] < threshold:
+            return abstain()
+        listed = self._list(cands, best)
+        if listed:
+            return render(listed, "list")
+        return render(self._facts(cands, p, order, threshold), "fact")
+
+    # ---- shapes ----------------------------------------------------------------------------------------------
+    def _list(self, cands: Candidates, best: Unit) -> list[Unit]:
+        """The whole list the best unit leads into or belongs to, when the question asks for a list or the unit
+        is a lead-in ("The priorities are:")."""
+        if not (cands.asks.list or best.intro) or cands.asks.count:
+            return []
+        units = split_units(best.hit)
+        nxt = self.neighbour(best.chunk)
+        if nxt is not None and units and (units[-1].bullet or units[-1].intro):
+            more = split_units(SearchHit(chunk=nxt, score=best.hit.score, rank=best.hit.rank, dense=best.hit.dense))
+            if more and more[0].bullet:  # the list runs on into the next passage
+                units += more
+        at = next((i for i, u in enumerate(units) if u.start == best.start and u.chunk == best.chunk), None)
+        if at is None:
+            return []
+        found = list_around(units, at)
+        items = [u for u in found if u.bullet]
+        if len(items) < 2:
+            return []
+        lead = [u for u in found if not u.bullet]
+        if best.chunk.kind == "review" and units[0] not in lead:
+            lead = [units[0], *lead]  # a review's title line says whose learning this is
+        return lead + items[:MAX_ITEMS]
+
+    def _facts(self, cands: Candidates, p: np.ndarray, order: np.ndarray, threshold: float) -> list[Unit]:
+        """The best unit first (the headline figure or statement), then units that come close to it."""
+        best_p = p[order[0]]
+        chosen = [cands.units[order[0]]]
+        for i in order[1:]:
+            if len(chosen) >= MAX_LINES or p[i] < max(threshold, EXTRA_SHARE * best_p):
+                break
+            u = cands.units[i]
+            if not _overlaps(u, chosen) and u.text.strip() not in {c.text.strip() for c in chosen}:
+                chosen.append(u)
+        if chosen[0].heading and len(chosen) == 1:
+            follow = [u for u in split_units(chosen[0].hit) if u.index == chosen[0].index + 1]
+            chosen += follow  # a title introduces; the line after it says what it introduces
+        return chosen
+
+    # ---- helpers ---------------------------------------------------------------------------------------------
+    def _dense(self, question: str, units: list[Unit]) -> np.ndarray:
+        if self.embed is None:
+            return np.asarray([u.hit.dense for u in units], dtype=float)
+        vectors = _CACHE.get(self.embed, [question] + [u.text for u in units])
+        return (vectors[1:] @ vectors[0]).astype(float)
+
+
+def _overlaps(unit: Unit, chosen: list[Unit]) -> bool:
+    return any(u.chunk.doc_id == unit.chunk.doc_id and u.start < unit.end and unit.start < u.end for u in chosen)
+
+
+def abstain(*, where: str = "") -> Composition:
+    if where:
+        text = (
+            f"The knowledge base only records this in summary (in “{where}”), without what was said, so I "
+            "can't answer it. The full minutes or report will have the detail. " + SIGNPOST
+        )
+    else:
+        text = "I can't find an answer to that in the partnership's knowledge base, so I won't guess. " + SIGNPOST
+    return Composition(answer=text, abstained=True, citations=[], kind="abstain")
+
+
+def render(units: list[Unit], kind: str) -> Composition:
+    citer = Citer()
+    lines: list[str] = []
+    for u in units:
+        marker = citer.cite(u.chunk, u.start, u.end)
+        lines.append(f"- {u.body} {marker}" if u.bullet else f"{u.body} {marker}")
+    return Composition(answer="\n".join(lines), abstained=False, citations=citer.citations, kind=kind)
