@@ -23,15 +23,16 @@ def named_reviews(question: str, reviews: list[Review]) -> list[str]:
     return [n for n in names if re.search(rf"(?<!\w){re.escape(n)}(?!\w)", question, re.I)]
 
 
-def check_filtered(question: str, result: Composition, reviews: list[Review]) -> Composition:
-    """`result`, or an abstention when the question names a review and no cited passage mentions it."""
-    if result.abstained:
-        return result
+def check_filtered(
+    question: str, result: Composition, reviews: list[Review], passages: list[str] | None = None
+) -> Composition:
+    """`result`, or an abstention saying so when the question names a review and no cited passage mentions it (an
+    abstention already made says so too when none of the filtered `passages` retrieved mentions it)."""
     names = named_reviews(question, reviews)
     if not names:
         return result
-    cited = " ".join(c.text for c in result.citations)
-    if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", cited, re.I) for n in names):
+    seen = " ".join(passages or []) if result.abstained else " ".join(c.text for c in result.citations)
+    if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", seen, re.I) for n in names):
         return result
     text = (
         f"Nothing in the documents these filters allow mentions {names[0]}, so I won't answer from unrelated "

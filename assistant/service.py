@@ -121,7 +121,7 @@ class AssistantService:
             composed = True
             result = self.composer().compose(query, hits)
             if filters is not None and not filters.is_empty():  # no answer from passages about something else
-                result = check_filtered(query, result, self.safeguarding.reviews())
+                result = check_filtered(query, result, self.safeguarding.reviews(), [h.chunk.text for h in hits])
         mode, fallback_reason, generate_ms, tg = "extractive", None, {}, time.perf_counter()
         if on_token is not None:  # streamed model text shows no contact the signposting does not give
             on_token = guard_stream(on_token, self.safeguarding.signposting)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from assistant.conversation import standalone
+import assistant.conversation as conversation  # a module, not its name: conversation imports query.identifiers
 from assistant.query.identifiers import MINUTE_NO, review_names, years_in
 from assistant.query.kinds import asks_current, question_kind
 from core.text import terms
@@ -60,7 +60,7 @@ class QueryParser:
 
     def parse(self, question: str, history: Sequence[object] | None = None) -> Query:
         history = list(history or [])
-        text = standalone(question, history, places=self.places.find_forms)
+        text = conversation.standalone(question, history, places=self.places.find_forms)
         # What the new turn names wins over what the earlier turn folded into the standalone text named: "and is
         # Anyshire doing that?" after a question about Otherton is about Anyshire.
         where = question if self.places.find_forms(question) else text
