@@ -27,6 +27,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.api.crosssite import CrossSiteWriteMiddleware
+from assistant.api.docs import add_offline_docs
 from assistant.api.flagged import router as flagged_router
 from assistant.api.jobs import IngestJobs, jobs_of
 from assistant.api.middleware import (
@@ -108,6 +110,8 @@ def create_app(
         description="Answers questions about the partnership's documents, citing the exact passages.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served offline below (assistant.api.docs)
+        redoc_url=None,
         dependencies=[Depends(known_query_only)],
         responses={
             400: {"model": ErrorBody},
@@ -125,6 +129,7 @@ def create_app(
     app.add_middleware(
         AccessMiddleware, read_keys=parse_keys(settings.api_keys), admin_keys=parse_keys(settings.admin_api_keys)
     )
+    app.add_middleware(CrossSiteWriteMiddleware, allowed_origins=parse_keys(settings.cors_origins))
     app.add_middleware(
         JsonCORSMiddleware,
         allow_origins=list(parse_keys(settings.cors_origins)),
@@ -134,6 +139,7 @@ def create_app(
     )
     app.add_middleware(RelativeRedirectMiddleware)
     app.add_middleware(TrustedHostMiddleware, hosts=parse_keys(settings.trusted_hosts))
+    add_offline_docs(app)
 
     @app.exception_handler(PKAError)
     async def _pka_error(_: Request, exc: PKAError) -> JSONResponse:
