@@ -31,6 +31,7 @@ def add_offline_docs(app: FastAPI, *, path: str = "/docs") -> None:
             swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS}/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},  # else Swagger UI fetches a badge from its validator
         )
 
     async def oauth2_redirect(_: Request) -> HTMLResponse:
