@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     # connections plus requests in flight before new requests get 503 (0: no limit).
     keep_alive_timeout_s: float = Field(5.0, gt=0, le=3600)
     header_timeout_s: float = Field(10.0, gt=0, le=3600)
+    body_timeout_s: float = Field(30.0, gt=0, le=3600)  # a request body not complete by then: 408
     max_concurrency: int = Field(0, ge=0)
 
     # Scale: ingest batching, the store's ANN index, the persisted BM25 index

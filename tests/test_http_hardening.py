@@ -24,6 +24,7 @@ def served(tmp_path_factory):
         "PKA_EMBEDDING_BACKEND": "hashing",
         "PKA_HEADER_TIMEOUT_S": "1",
         "PKA_KEEP_ALIVE_TIMEOUT_S": "1",
+        "PKA_BODY_TIMEOUT_S": "1",
         "PKA_CORS_ORIGINS": "http://ui.example:8501",
     }
     log = tmp / "server.log"
@@ -125,6 +126,22 @@ def test_a_slowly_sent_header_is_cut_off(served) -> None:
     with _connect(served[0]) as s:
         # a slowloris: a header that never ends, a byte at a time (each byte would re-arm a keep-alive timer)
         assert _closed_by_server(s, dribble=b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"a" * 200)
+
+
+def test_a_slowly_sent_body_gets_a_408(served) -> None:
+    head = b"POST /search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n"
+    with _connect(served[0]) as s:
+        s.sendall(head)
+        s.settimeout(0.25)
+        deadline, reply = time.monotonic() + 15, b""
+        while not reply and time.monotonic() < deadline:
+            try:
+                s.sendall(b" ")  # a byte at a time, never the whole body
+                reply = s.recv(65536)
+            except TimeoutError:
+                continue
+        assert reply.startswith(b"HTTP/1.1 408"), reply
+        assert b"request_timeout" in reply or b"request_timeout" in s.recv(65536)
 
 
 def test_a_kept_alive_connection_still_serves_and_is_then_closed(served) -> None:

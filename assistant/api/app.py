@@ -125,7 +125,7 @@ def create_app(
     app.state.ingest = ingest
     app.state.settings = settings
     # add_middleware wraps: the last added runs first.
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes, timeout=settings.body_timeout_s)
     app.add_middleware(
         AccessMiddleware, read_keys=parse_keys(settings.api_keys), admin_keys=parse_keys(settings.admin_api_keys)
     )
