@@ -2,7 +2,8 @@
 to JSON bodies with a 4xx/5xx status, and no traceback ever reaches a client.
 
 Around the routes, outermost first: trusted hosts (PKA_TRUSTED_HOSTS), relative redirects (a Host header is never
-echoed), CORS (the UI's origins only), API keys (assistant.security), a request body limit; every refusal is JSON,
+echoed), CORS (the UI's origins only), cross-site writes refused (assistant.api.crosssite), API keys
+(assistant.security), a request body limit and read timeout; every refusal is JSON,
 and a query parameter a route does not declare is a 422 (assistant.api.strict). /ask and /search answer 504 after
 PKA_REQUEST_TIMEOUT_S. The /admin routes need an admin key once keys are set.
 
