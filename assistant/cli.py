@@ -86,6 +86,7 @@ def serve(
     """Run the HTTP API."""
     import uvicorn
 
+    from assistant.api.logredact import log_config
     from assistant.api.protocol import protocol_class
 
     settings = get_settings()
@@ -97,6 +98,9 @@ def serve(
         workers=workers,
         log_level="info",
         http=protocol_class(),  # malformed requests get a JSON 400 too
+        timeout_keep_alive=settings.keep_alive_timeout_s,  # type: ignore[arg-type]  # uvicorn takes a float fine
+        limit_concurrency=settings.max_concurrency or None,
+        log_config=log_config(),  # query-string values (keys, questions) never reach the access log
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 # Paths that stay open when keys are set: the liveness check and the API's own description (it holds no data).
 OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"})
+OPEN_PREFIXES = ("/docs/assets/",)  # Swagger UI's own script and stylesheet (assistant.api.docs)
 
 
 def parse_keys(raw: str) -> tuple[str, ...]:
@@ -57,7 +58,7 @@ def check_access(path: str, key: str | None, read_keys: tuple[str, ...], admin_k
     No keys at all: everything is open (development). Read keys set: every route but OPEN_PATHS needs a read or
     an admin key. Admin routes need an admin key as soon as any key is set; a valid read key there gets 403.
     """
-    if path in OPEN_PATHS:
+    if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
         return None
     if is_admin_path(path):
         if not read_keys and not admin_keys:

@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(30.0, gt=0)
     cors_origins: str = "http://127.0.0.1:8501,http://localhost:8501"  # comma-separated
     trusted_hosts: str = "*"  # comma-separated Host names the API answers (`*.example.org` allowed); `*`: any
+    # Connections: an idle keep-alive connection is closed after keep_alive_timeout_s; one that has not sent a whole
+    # request's headers within header_timeout_s (of opening, or of the last response) too. max_concurrency: most
+    # connections plus requests in flight before new requests get 503 (0: no limit).
+    keep_alive_timeout_s: float = Field(5.0, gt=0, le=3600)
+    header_timeout_s: float = Field(10.0, gt=0, le=3600)
+    body_timeout_s: float = Field(30.0, gt=0, le=3600)  # a request body not complete by then: 408
+    max_concurrency: int = Field(0, ge=0)
 
     # Scale: ingest batching, the store's ANN index, the persisted BM25 index
     ingest_batch_chunks: int = Field(1024, ge=1, le=100_000)  # chunks embedded and written together, across files

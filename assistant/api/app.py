@@ -2,7 +2,8 @@
 to JSON bodies with a 4xx/5xx status, and no traceback ever reaches a client.
 
 Around the routes, outermost first: trusted hosts (PKA_TRUSTED_HOSTS), relative redirects (a Host header is never
-echoed), CORS (the UI's origins only), API keys (assistant.security), a request body limit; every refusal is JSON,
+echoed), CORS (the UI's origins only), cross-site writes refused (assistant.api.crosssite), API keys
+(assistant.security), a request body limit and read timeout; every refusal is JSON,
 and a query parameter a route does not declare is a 422 (assistant.api.strict). /ask and /search answer 504 after
 PKA_REQUEST_TIMEOUT_S. The /admin routes need an admin key once keys are set.
 
@@ -27,6 +28,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.api.crosssite import CrossSiteWriteMiddleware
+from assistant.api.docs import add_offline_docs
 from assistant.api.flagged import router as flagged_router
 from assistant.api.jobs import IngestJobs, jobs_of
 from assistant.api.middleware import (
@@ -108,6 +111,8 @@ def create_app(
         description="Answers questions about the partnership's documents, citing the exact passages.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served offline below (assistant.api.docs)
+        redoc_url=None,
         dependencies=[Depends(known_query_only)],
         responses={
             400: {"model": ErrorBody},
@@ -121,10 +126,11 @@ def create_app(
     app.state.ingest = ingest
     app.state.settings = settings
     # add_middleware wraps: the last added runs first.
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes, timeout=settings.body_timeout_s)
     app.add_middleware(
         AccessMiddleware, read_keys=parse_keys(settings.api_keys), admin_keys=parse_keys(settings.admin_api_keys)
     )
+    app.add_middleware(CrossSiteWriteMiddleware, allowed_origins=parse_keys(settings.cors_origins))
     app.add_middleware(
         JsonCORSMiddleware,
         allow_origins=list(parse_keys(settings.cors_origins)),
@@ -134,6 +140,7 @@ def create_app(
     )
     app.add_middleware(RelativeRedirectMiddleware)
     app.add_middleware(TrustedHostMiddleware, hosts=parse_keys(settings.trusted_hosts))
+    add_offline_docs(app)
 
     @app.exception_handler(PKAError)
     async def _pka_error(_: Request, exc: PKAError) -> JSONResponse:

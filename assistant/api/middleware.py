@@ -6,6 +6,7 @@ Imports: stdlib, starlette, assistant.security.
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlsplit, urlunsplit
 
 from starlette.datastructures import Headers
@@ -42,11 +43,13 @@ class AccessMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Read at most `limit` bytes of a request body; a bigger one gets 413 before the app sees it."""
+    """Read at most `limit` bytes of a request body; a bigger one gets 413 before the app sees it, and one not
+    complete within `timeout` seconds (a client sending it a byte at a time) gets 408."""
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, timeout: float | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,18 +68,24 @@ class BodyLimitMiddleware:
         # Buffer the body (it is small by construction), counting as it comes: chunked bodies have no length.
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body = message.get("body", b"")
-            size += len(body)
-            if size > self.limit:
-                await self._too_large(scope, receive, send)
-                return
-            chunks.append(body)
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    body = message.get("body", b"")
+                    size += len(body)
+                    if size > self.limit:
+                        await self._too_large(scope, receive, send)
+                        return
+                    chunks.append(body)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            message_text = f"The request body did not arrive within {self.timeout:g} s (PKA_BODY_TIMEOUT_S)."
+            await _error(408, "request_timeout", message_text, {"Connection": "close"})(scope, receive, send)
+            return
         replayed = False
 
         async def replay() -> Message:

@@ -1,15 +1,23 @@
-"""uvicorn's HTTP protocols, except that a request too malformed to reach the app gets the API's JSON error body.
+"""uvicorn's HTTP protocols, with two changes: a request too malformed to reach the app gets the API's JSON error
+body, and a connection that does not finish sending a request's headers in time is closed.
 
-Imports: stdlib, uvicorn. uvicorn answers such a request itself (bad request line, bad headers) with a plain-text
-400 and closes the connection; these subclasses write the same 400 as JSON. `pka serve` passes protocol_class().
+Imports: stdlib, uvicorn, core.config. uvicorn answers a malformed request itself (bad request line, bad headers)
+with a plain-text 400 and closes the connection; these subclasses write the same 400 as JSON. uvicorn also never
+closes a connection that sends nothing, or that sends a header a byte at a time (each byte re-arms its keep-alive
+timer), so a few hundred such sockets hold the server; here the headers of each request must be complete within
+PKA_HEADER_TIMEOUT_S of the connection opening or of the previous response ending. `pka serve` passes
+protocol_class().
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from core.config import get_settings
 
 
 def _json_400(transport: asyncio.Transport, msg: str) -> None:
@@ -22,9 +30,53 @@ def _json_400(transport: asyncio.Transport, msg: str) -> None:
     transport.close()
 
 
-class JsonH11Protocol(H11Protocol):
+class _HeaderDeadline:
+    """Mixed into a uvicorn protocol: close the connection unless a new request's headers arrive in time.
+
+    Both protocols make a new `self.cycle` once a request's headers are complete, so the deadline is met when the
+    cycle differs from the one current when it was armed; it is armed on connect and before each response ends.
+    """
+
+    transport: asyncio.Transport
+    cycle: Any
+    loop: asyncio.AbstractEventLoop
+
+    def _arm_header_deadline(self) -> None:
+        self._disarm_header_deadline()
+        if getattr(self, "pipeline", None):  # httptools: the next request's headers are already in
+            return
+        armed_for = self.cycle
+
+        def expire() -> None:
+            if self.cycle is armed_for and not self.transport.is_closing():
+                self.transport.close()
+
+        self._header_deadline = self.loop.call_later(get_settings().header_timeout_s, expire)
+
+    def _disarm_header_deadline(self) -> None:
+        handle = getattr(self, "_header_deadline", None)
+        if handle is not None:
+            handle.cancel()
+            self._header_deadline = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)  # type: ignore[misc]
+        self._arm_header_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_header_deadline()
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def on_response_complete(self) -> None:
+        self._arm_header_deadline()  # before: handling a pipelined request replaces the cycle
+        super().on_response_complete()  # type: ignore[misc]
+
     def send_400_response(self, msg: str) -> None:
         _json_400(self.transport, msg)
+
+
+class JsonH11Protocol(_HeaderDeadline, H11Protocol):
+    pass
 
 
 try:
@@ -42,6 +94,5 @@ def protocol_class() -> type[asyncio.Protocol]:
 
 if HttpToolsProtocol is not None:
 
-    class JsonHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[no-redef,valid-type,misc]
-        def send_400_response(self, msg: str) -> None:
-            _json_400(self.transport, msg)
+    class JsonHttpToolsProtocol(_HeaderDeadline, HttpToolsProtocol):  # type: ignore[no-redef,valid-type,misc]
+        pass
