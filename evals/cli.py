@@ -109,7 +109,10 @@ def eval_command(
             data.save(save_features)
         if folds >= 2:
             extra = [Dataset.load(p) for p in train_with]
-            report["crossval"] = run_crossval(service, items, k=folds, data=data, extra=extra)
+            try:
+                report["crossval"] = run_crossval(service, items, k=folds, data=data, extra=extra)
+            except ValueError as exc:  # too few questions for every training fold to hold both classes
+                typer.echo(f"Cross-validation skipped: {exc} (a set this small cannot be split {folds} ways).")
     _vector_cache(service.embedder.model_id, save=True)
     baseline = json.loads(compare.read_text()) if compare else None
     out = out or Path("evals/results") / datetime.now().strftime("%Y%m%d-%H%M%S")
