@@ -117,6 +117,18 @@ def table(cells: list[Cell]) -> str:
     return "\n".join(lines)
 
 
+def workspace(tmp: Path, source: Path, backend: str) -> dict[str, str]:
+    """Copy `source` into `tmp/knowledge` and return the environment a load run's `pka` processes share."""
+    knowledge = tmp / "knowledge"
+    shutil.copytree(source, knowledge)
+    return {
+        "PKA_KNOWLEDGE_DIR": str(knowledge),
+        "PKA_DATA_DIR": str(tmp / "data"),
+        "PKA_EMBEDDING_BACKEND": backend,
+        "PKA_LOG_QUESTIONS": "false",
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hashing", action="store_true", help="use the hashing embedder (fast, not realistic)")
@@ -130,14 +142,7 @@ def main() -> int:
     backend = "hashing" if args.hashing else "sentence-transformers"
 
     with tempfile.TemporaryDirectory(prefix="pka-load-") as tmp:
-        knowledge = Path(tmp) / "knowledge"
-        shutil.copytree(args.knowledge, knowledge)
-        env = {
-            "PKA_KNOWLEDGE_DIR": str(knowledge),
-            "PKA_DATA_DIR": str(Path(tmp) / "data"),
-            "PKA_EMBEDDING_BACKEND": backend,
-            "PKA_LOG_QUESTIONS": "false",
-        }
+        env = workspace(Path(tmp), args.knowledge, backend)
         t0 = time.perf_counter()
         result = run_cli(["ingest"], env, timeout=1800)
         if result.returncode not in (0, 1):

@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import os
 import platform
-import shutil
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.load import Cell, _body  # the same questions and bodies as the plain load test
+from bench.load import Cell, _body, workspace  # the same questions and bodies as the plain load test
 from testing.servers import api_server, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,14 +113,7 @@ def main() -> int:
     args = ap.parse_args()
     backend = "hashing" if args.hashing else "sentence-transformers"
     with tempfile.TemporaryDirectory(prefix="pka-load-ingest-") as tmp:
-        knowledge = Path(tmp) / "knowledge"
-        shutil.copytree(args.knowledge, knowledge)
-        env = {
-            "PKA_KNOWLEDGE_DIR": str(knowledge),
-            "PKA_DATA_DIR": str(Path(tmp) / "data"),
-            "PKA_EMBEDDING_BACKEND": backend,
-            "PKA_LOG_QUESTIONS": "false",
-        }
+        env = workspace(Path(tmp), args.knowledge, backend)
         if args.hashing:
             # The answer scorer's threshold is fitted on MiniLM similarities; with the hashing stand-in it would
             # abstain on most questions, and this bench measures freshness and errors, not abstention.
