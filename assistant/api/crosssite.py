@@ -17,6 +17,8 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from assistant.api.errors import error_response
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -43,13 +45,13 @@ class CrossSiteWriteMiddleware:
             own = f"{scope.get('scheme', 'http')}://{headers.get('host', '').lower()}"
             if _origin(origin) not in self.allowed and _origin(origin) != own:
                 message = f"Origin {origin!r} may not change anything here (PKA_CORS_ORIGINS)."
-                return JSONResponse(status_code=403, content={"error": "cross_origin_refused", "message": message})
+                return error_response(403, "cross_origin_refused", message)
         content_type = headers.get("content-type")
         has_body = headers.get("transfer-encoding") is not None or headers.get("content-length", "0").strip() != "0"
         if (content_type is not None and not is_json(content_type)) or (content_type is None and has_body):
             shown = content_type or "none"
             message = f"A request that changes something must send JSON (application/json), not {shown!r}."
-            return JSONResponse(status_code=415, content={"error": "unsupported_media_type", "message": message})
+            return error_response(415, "unsupported_media_type", message)
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -1,7 +1,7 @@
 """Pure ASGI middleware: API keys, a limit on the request body, CORS, trusted hosts and relative redirects. Every
 refusal answers with the API's JSON error body.
 
-Imports: stdlib, starlette, assistant.security.
+Imports: stdlib, starlette, assistant.security, assistant.api.errors (the error body).
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from assistant.api.errors import error_response
 from assistant.security import check_access, presented_key
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": code, "message": message}, headers=headers)
+    return error_response(status, code, message, headers=headers)
 
 
 class AccessMiddleware:

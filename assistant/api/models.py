@@ -1,10 +1,10 @@
-"""Request and response bodies of the HTTP API. Unknown fields are rejected."""
+"""Request and response bodies of the HTTP API (error bodies: assistant.api.errors). Unknown fields are rejected."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.types import Citation, Filters, Turn
 
@@ -138,6 +138,94 @@ class Reloaded(_Strict):
     chunks: int
 
 
-class ErrorBody(BaseModel):
+class HealthDegraded(Health):
+    """GET /health's 503: the Health fields, and why the store cannot be read."""
+
     error: str
     message: str
+
+
+class GlossaryTerm(_Strict):
+    term: str
+    expansion: str
+    synonyms: list[str]
+    note: str
+    replaced_by: str  # an old term's current equivalent
+
+
+class GlossaryTerms(_Strict):
+    terms: list[GlossaryTerm]
+
+
+class LearningPointOut(_Strict):
+    text: str
+    chunk_id: str
+    start: int  # offsets into the document's cleaned text
+    end: int
+    themes: list[str]
+
+
+class ReviewOut(_Strict):
+    id: str
+    name: str
+    label: str
+    review_type: str
+    partnership: str
+    year: int | None
+    document_id: str
+    title: str
+    chunk_id: str
+    summary: str
+    themes: list[str]
+    learning: list[LearningPointOut]
+
+
+class ReviewList(_Strict):
+    reviews: list[ReviewOut]
+
+
+class ThemeCount(_Strict):
+    id: str
+    label: str
+    reviews: int
+    review_ids: list[str]
+
+
+class ThemeList(_Strict):
+    reviews_with_learning: int
+    themes: list[ThemeCount]
+
+
+class BriefingRequest(_Strict):
+    review: str | None = Field(None, min_length=1, max_length=200)
+    theme: str | None = Field(None, min_length=1, max_length=200)
+    format: Literal["json", "markdown", "pdf"] = "json"
+
+    @model_validator(mode="after")
+    def _one(self) -> BriefingRequest:
+        if (self.review is None) == (self.theme is None):
+            raise ValueError("give exactly one of `review` or `theme`")
+        return self
+
+
+class BriefingResponse(BaseModel):
+    title: str
+    markdown: str
+    citations: list[Citation]
+
+
+class FlaggedPassage(BaseModel):
+    document_id: str
+    title: str
+    chunk_id: str
+    section: str
+    page: int | None
+    start: int
+    end: int
+    reason: str
+    text: str
+
+
+class FlaggedList(BaseModel):
+    passages: list[FlaggedPassage]
+    documents: dict[str, int]  # document id -> how many of its passages are flagged

@@ -1,12 +1,12 @@
 """uvicorn's HTTP protocols, with two changes: a request too malformed to reach the app gets the API's JSON error
 body, and a connection that does not finish sending a request's headers in time is closed.
 
-Imports: stdlib, uvicorn, core.config. uvicorn answers a malformed request itself (bad request line, bad headers)
-with a plain-text 400 and closes the connection; these subclasses write the same 400 as JSON. uvicorn also never
-closes a connection that sends nothing, or that sends a header a byte at a time (each byte re-arms its keep-alive
-timer), so a few hundred such sockets hold the server; here the headers of each request must be complete within
-PKA_HEADER_TIMEOUT_S of the connection opening or of the previous response ending. `pka serve` passes
-protocol_class().
+Imports: stdlib, uvicorn, core.config, assistant.api.errors. uvicorn answers a malformed request itself (bad request
+line, bad headers) with a plain-text 400 and closes the connection; these subclasses write the same 400 as JSON.
+uvicorn also never closes a connection that sends nothing, or that sends a header a byte at a time (each byte
+re-arms its keep-alive timer), so a few hundred such sockets hold the server; here the headers of each request must
+be complete within PKA_HEADER_TIMEOUT_S of the connection opening or of the previous response ending. `pka serve`
+passes protocol_class().
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from assistant.api.errors import error_body
 from core.config import get_settings
 
 
 def _json_400(transport: asyncio.Transport, msg: str) -> None:
-    body = json.dumps({"error": "bad_request", "message": f"Malformed HTTP request: {msg}"}).encode()
+    body = json.dumps(error_body("bad_request", f"Malformed HTTP request: {msg}")).encode()
     head = (
         b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n"
         + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
