@@ -117,11 +117,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        if self.chunk_min_chars >= self.chunk_max_chars:
-            raise ValueError(
-                f"PKA_CHUNK_MIN_CHARS ({self.chunk_min_chars}) must be below "
-                f"PKA_CHUNK_MAX_CHARS ({self.chunk_max_chars})"
-            )
+        """Settings that are each valid but do not work together: every such pair is named in one message."""
+        problems = _conflicts(self)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
@@ -138,6 +137,33 @@ class Settings(BaseSettings):
             else self.data_dir.expanduser().resolve().as_uri()
         )
         return hashlib.sha256(f"{where}#{self.collection}".encode()).hexdigest()[:16]
+
+
+def _conflicts(s: Settings) -> list[str]:
+    """What must hold between settings, in plain English, one line per pair that does not."""
+    problems = []
+    if s.chunk_min_chars >= s.chunk_max_chars:
+        problems.append(
+            f"PKA_CHUNK_MIN_CHARS ({s.chunk_min_chars}) must be below PKA_CHUNK_MAX_CHARS ({s.chunk_max_chars})"
+        )
+    if s.max_question_chars > s.max_request_bytes:
+        problems.append(
+            f"PKA_MAX_QUESTION_CHARS ({s.max_question_chars}) is more than PKA_MAX_REQUEST_BYTES "
+            f"({s.max_request_bytes}) can carry: a question that long would be refused as too large"
+        )
+    if s.api_port == s.ui_port:
+        problems.append(f"PKA_API_PORT and PKA_UI_PORT are both {s.api_port}: the API and the UI need a port each")
+    if s.llm_base_url and s.llm_timeout_s >= s.request_timeout_s:  # the LLM's settings matter only with an LLM
+        problems.append(
+            f"PKA_LLM_TIMEOUT_S ({s.llm_timeout_s:g}) must be below PKA_REQUEST_TIMEOUT_S ({s.request_timeout_s:g}): "
+            "the LLM step runs inside the request, which would be abandoned first"
+        )
+    if s.llm_base_url and s.llm_sources > s.answer_passages:
+        problems.append(
+            f"PKA_LLM_SOURCES ({s.llm_sources}) is more than PKA_ANSWER_PASSAGES ({s.answer_passages}), the passages "
+            "retrieved for an answer: the model could never be given that many"
+        )
+    return problems
 
 
 @lru_cache

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 DocType = Literal["learning_briefing", "procedure", "annual_report", "minutes", "national_guidance", "other"]
 DOC_TYPES: tuple[str, ...] = DocType.__args__  # type: ignore[attr-defined]  # Literal exposes its values here
@@ -118,6 +118,15 @@ class Filters(_Frozen):
     partnership: list[str] | str | None = None
     year_from: int | None = Field(None, ge=1900, le=2100)
     year_to: int | None = Field(None, ge=1900, le=2100)
+
+    @model_validator(mode="after")
+    def _years_in_order(self) -> Filters:
+        if self.year_from is not None and self.year_to is not None and self.year_from > self.year_to:
+            raise ValueError(
+                f"year_from ({self.year_from}) is after year_to ({self.year_to}): no document could match; "
+                "swap them, or give only one"
+            )
+        return self
 
     def doc_types(self) -> set[str]:
         return _as_set(self.doc_type)

@@ -94,6 +94,7 @@ def test_documents_and_glossary(api: str) -> None:
         ("post", "/search", {"query": "ok", "top_k": 0}, 422, "invalid_request"),
         ("post", "/search", {"query": "ok", "top_k": 51}, 422, "invalid_request"),
         ("post", "/search", {"query": "ok", "filters": {"doc_type": "novel"}}, 422, "invalid_request"),
+        ("post", "/search", {"query": "ok", "filters": {"year_from": 2022, "year_to": 2020}}, 422, "invalid_request"),
         ("get", "/documents/nope.txt", None, 404, "not_found"),
         ("get", "/documents/..%2F..%2Fetc%2Fpasswd", None, 400, "bad_input"),
         ("get", "/no-such-route", None, 404, "http_error"),
@@ -105,6 +106,14 @@ def test_bad_requests_get_4xx_with_a_message(api: str, method: str, path: str, b
     payload = r.json()
     assert payload["error"] == error and payload["message"]
     assert "Traceback" not in r.text
+
+
+def test_reversed_years_say_which_way_round(api: str) -> None:
+    r = httpx.post(f"{api}/ask", json={"question": "ok", "filters": {"year_from": 2022, "year_to": 2020}})
+    assert r.status_code == 422
+    assert "year_from (2022) is after year_to (2020)" in r.json()["message"]
+    r = httpx.post(f"{api}/ask", json={"question": "ok", "filters": {"year_from": 2020, "year_to": 2020}})
+    assert r.status_code != 422  # one year is a range
 
 
 def test_malformed_json_is_a_4xx(api: str) -> None:

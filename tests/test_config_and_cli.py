@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,39 @@ def test_settings_from_environment(monkeypatch) -> None:
 def test_unsafe_settings_are_refused() -> None:
     with pytest.raises(ValidationError, match="PKA_CHUNK_MIN_CHARS"):
         Settings(chunk_min_chars=900, chunk_max_chars=500, _env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"llm_base_url": "http://x/v1", "llm_timeout_s": 40, "request_timeout_s": 30}, "PKA_LLM_TIMEOUT_S (40)"),
+        ({"llm_base_url": "http://x/v1", "llm_timeout_s": 30, "request_timeout_s": 30}, "must be below"),
+        ({"llm_base_url": "http://x/v1", "llm_sources": 9, "answer_passages": 8}, "PKA_LLM_SOURCES (9)"),
+        ({"max_question_chars": 5000, "max_request_bytes": 4096}, "PKA_MAX_QUESTION_CHARS (5000)"),
+        ({"api_port": 8600, "ui_port": 8600}, "PKA_API_PORT and PKA_UI_PORT are both 8600"),
+    ],
+)
+def test_settings_that_do_not_work_together_are_refused(values: dict, message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        Settings(**values, _env_file=None)
+
+
+def test_llm_settings_are_checked_only_with_an_llm() -> None:
+    s = Settings(llm_timeout_s=40, request_timeout_s=30, llm_sources=9, answer_passages=8, _env_file=None)
+    assert s.llm_base_url == ""  # without one, the LLM's timeout and sources are never used
+
+
+def test_every_conflict_is_named_at_once() -> None:
+    with pytest.raises(ValidationError) as info:
+        Settings(api_port=8600, ui_port=8600, chunk_min_chars=900, chunk_max_chars=500, _env_file=None)
+    assert "PKA_API_PORT" in str(info.value) and "PKA_CHUNK_MIN_CHARS" in str(info.value)
+
+
+def test_settings_conflicts_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("PKA_LLM_BASE_URL", "http://127.0.0.1:1/v1")
+    monkeypatch.setenv("PKA_LLM_TIMEOUT_S", "60")
+    with pytest.raises(ValidationError, match="PKA_REQUEST_TIMEOUT_S"):
+        Settings(_env_file=None)
 
 
 def test_cli_ingest_and_ask(tmp_path, knowledge) -> None:
