@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 
 from assistant.cli import ask, serve, train_urgent
-from core.config import get_settings
+from core.config import Settings, get_settings, settings_problems
 from core.errors import BadInput, PKAError
 from evals.cli import eval_command, eval_safeguarding_command, train_answer_command
 from ingest.cli import flagged, ingest
@@ -118,6 +119,11 @@ def main() -> None:
         app()
     except PKAError as exc:
         typer.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    except ValidationError as exc:  # the PKA_ settings: said plainly, without a traceback
+        if exc.title != Settings.__name__:
+            raise
+        typer.echo(f"Error: {settings_problems(exc)}", err=True)
         sys.exit(2)
 
 

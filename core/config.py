@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -164,6 +164,16 @@ def _conflicts(s: Settings) -> list[str]:
             "retrieved for an answer: the model could never be given that many"
         )
     return problems
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """A ValidationError from Settings in plain English, one line per problem, by environment variable name."""
+    lines = []
+    for e in exc.errors():
+        field = ".".join(str(p) for p in e.get("loc", ()))
+        text = str(e.get("msg", "")).removeprefix("Value error, ")
+        lines.append(f"  PKA_{field.upper()}: {text}" if field else f"  {text}")
+    return "The settings (PKA_ environment variables or .env) are not valid:\n" + "\n".join(lines)
 
 
 @lru_cache

@@ -65,6 +65,15 @@ def test_settings_conflicts_from_the_environment(monkeypatch) -> None:
         Settings(_env_file=None)
 
 
+def test_cli_reports_conflicting_settings_plainly(tmp_path) -> None:
+    env = {"PKA_DATA_DIR": str(tmp_path / "d"), "PKA_LLM_BASE_URL": "http://127.0.0.1:1/v1", "PKA_LLM_TIMEOUT_S": "60"}
+    result = run_cli(["feedback", "export"], env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "PKA_LLM_TIMEOUT_S (60) must be below PKA_REQUEST_TIMEOUT_S (30)" in result.stderr
+    result = run_cli(["feedback", "export"], {**env, "PKA_LLM_TIMEOUT_S": "nonsense"})
+    assert result.returncode == 2 and "PKA_LLM_TIMEOUT_S: Input should be a valid number" in result.stderr
+
+
 def test_cli_ingest_and_ask(tmp_path, knowledge) -> None:
     env = {"PKA_KNOWLEDGE_DIR": str(knowledge), "PKA_DATA_DIR": str(tmp_path / "d"), "PKA_EMBEDDING_BACKEND": "hashing"}
     (knowledge / "bad.pdf").write_bytes(b"not a pdf at all")
