@@ -20,61 +20,47 @@ model abstains with the fixed phrase but the extractive path answers, the extrac
 sources word for word, so it is checkable, and a small model's abstention is more often a miss than a finding. The
 model's abstention is trusted only when the extractive path abstains too.
 
-Imports: stdlib, core, assistant.compose (Composition), langchain-openai (lazily, when a model is configured).
+The parts: the model and its circuit breaker (assistant.chat_model), the prompt (assistant.llm_prompt), the checks
+(assistant.citation_check); here, the Generator that joins them.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from assistant.citing import citation
+from assistant.chat_model import RESET, ChatModel, CircuitBreaker, LLMFailure, OnToken
+from assistant.citation_check import Checked, Enforced, enforce
 from assistant.compose import Composition
+from assistant.llm_prompt import ABSTAIN_PHRASE, build_prompt, format_sources, load_prompt
 from core.config import Settings
 from core.contracts import FALLBACK_REASONS
-from core.text import NUMBER_WORDS, normalise, sentence_spans, terms, words
-from core.types import Chunk, Citation, SearchHit
+from core.types import SearchHit
+
+__all__ = [  # the names callers import from here
+    "ABSTAIN_PHRASE",
+    "REASONS",
+    "RESET",
+    "ChatModel",
+    "Checked",
+    "CircuitBreaker",
+    "Enforced",
+    "Generator",
+    "LLMFailure",
+    "OnToken",
+    "Outcome",
+    "build_generator",
+    "build_prompt",
+    "enforce",
+    "format_sources",
+    "load_prompt",
+]
 
 log = logging.getLogger(__name__)
 
-PROMPTS = Path(__file__).parent / "prompts"
-ABSTAIN_PHRASE = "The sources do not answer this question."
-
 REASONS = FALLBACK_REASONS  # the codes and their words live in core.contracts: the UI shows them too
-
-OnToken = Callable[[str], None]
-RESET = "\x00reset"  # passed to on_token when a retry starts: the text streamed so far is void
-
-_MARKERS = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
-_MARKERS_BEFORE_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\])+)")
-_BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s+")
-_LEAD = re.compile(r"^\s*(?:answer|response)\s*:\s*", re.I)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_MODAL = re.compile(r"\b(must|should|shall|required to|expected to)\b", re.I)
-_COMPARATOR = re.compile(
-    r"\b(within|at least|at most|no later than|no more than|no less than|up to|more than|less than|fewer than|"
-    r"over|under|above|below)\s+(\d[\d,.]*)",
-    re.I,
-)
-_INJECTION = re.compile(
-    r"\b(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions?|rules?|prompt)\b|\bsystem prompt\b|\bHACKED\b", re.I
-)
-_SOURCE_TAG = re.compile(r"</?\s*source\b", re.I)
-_MIN_TERMS = 2  # a sentence with fewer content words cannot be checked against a passage
-
-
-class LLMFailure(Exception):
-    """The model call failed; `code` is a key of REASONS."""
-
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(detail or code)
-        self.code = code
 
 
 @dataclass
@@ -86,286 +72,6 @@ class Outcome:
     fallback_reason: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     draft: str = ""  # the model's raw reply (for evals and debugging; never shown as an answer)
-
-
-# ---- circuit breaker ------------------------------------------------------------------------------------------
-
-
-class CircuitBreaker:
-    """After `failures` failed calls in a row, refuse calls for `cooldown_s`; then let one through (half-open)."""
-
-    def __init__(self, failures: int, cooldown_s: float, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.failures = failures
-        self.cooldown_s = cooldown_s
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._count = 0
-        self._open_until = 0.0
-        self._tripped = False  # opened and not yet closed by a success: a failed trial call re-opens it at once
-
-    def allow(self) -> bool:
-        with self._lock:
-            return self.clock() >= self._open_until
-
-    def success(self) -> None:
-        with self._lock:
-            self._count = 0
-            self._open_until = 0.0
-            self._tripped = False
-
-    def failure(self) -> None:
-        with self._lock:
-            self._count += 1
-            if self._tripped or self._count >= self.failures:
-                self._open_until = self.clock() + self.cooldown_s
-                self._count = 0
-                self._tripped = True
-                log.warning("LLM circuit breaker open for %.0f s", self.cooldown_s)
-
-
-# ---- the model -------------------------------------------------------------------------------------------------
-
-
-class ChatModel:
-    """A streaming chat call to an OpenAI-compatible endpoint through LangChain's ChatOpenAI."""
-
-    def __init__(self, settings: Settings) -> None:
-        from langchain_openai import ChatOpenAI
-
-        self.llm = ChatOpenAI(
-            model=settings.llm_model,
-            base_url=settings.llm_base_url,
-            api_key=settings.llm_api_key or "not-needed",
-            timeout=settings.llm_timeout_s,
-            max_retries=0,  # retries are ours, within the deadline
-            max_tokens=settings.llm_max_tokens,
-            temperature=settings.llm_temperature,
-            streaming=True,
-            stream_usage=False,
-        )
-
-    def stream(self, system: str, user: str, *, deadline: float, on_token: OnToken | None) -> str:
-        """The model's whole reply; each piece goes to on_token as it arrives. Raises LLMFailure."""
-        from langchain_core.messages import HumanMessage, SystemMessage
-
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise LLMFailure("llm_timeout")
-        parts: list[str] = []
-        stream = self.llm.stream([SystemMessage(system), HumanMessage(user)], timeout=remaining)
-        try:
-            for chunk in stream:
-                text = _content_text(chunk.content)
-                if text:
-                    parts.append(text)
-                    if on_token is not None:
-                        on_token(text)
-                if time.monotonic() > deadline:
-                    raise LLMFailure("llm_timeout", "the reply was still streaming at the deadline")
-        except LLMFailure:
-            raise
-        except Exception as exc:  # openai/httpx raise many types; every one means "no usable reply"
-            name = type(exc).__name__
-            code = "llm_timeout" if "Timeout" in name or time.monotonic() > deadline else "llm_error"
-            raise LLMFailure(code, f"{name}: {str(exc)[:200]}") from exc
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
-        return "".join(parts)
-
-
-def _content_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content blocks
-        return "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
-    return ""
-
-
-# ---- prompt ----------------------------------------------------------------------------------------------------
-
-
-def load_prompt(name: str) -> str:
-    return (PROMPTS / name).read_text(encoding="utf-8")
-
-
-def format_sources(chunks: list[Chunk]) -> str:
-    """Numbered sources; document text is fenced as data and cannot close its own fence."""
-    blocks = []
-    for n, c in enumerate(chunks, start=1):
-        where = " › ".join(p for p in (c.title, c.section) if p)
-        body = _SOURCE_TAG.sub("(source)", c.text.strip())
-        label = _SOURCE_TAG.sub("(source)", where).replace('"', "'")
-        blocks.append(f'<source n="{n}" from="{label}">\n{body}\n</source>')
-    return "\n\n".join(blocks)
-
-
-def build_prompt(question: str, standalone: str, chunks: list[Chunk]) -> tuple[str, str]:
-    system = load_prompt("answer_system.txt").format(abstain=ABSTAIN_PHRASE)
-    rewrite = f"(As a standalone question: {standalone})\n" if standalone.strip() != question.strip() else ""
-    user = load_prompt("answer_user.txt").format(
-        sources=format_sources(chunks), question=question.strip(), rewrite=rewrite, abstain=ABSTAIN_PHRASE
-    )
-    return system, user
-
-
-# ---- citation enforcement --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Checked:
-    text: str  # the sentence, markers removed
-    bullet: bool
-    cited: list[int]  # source numbers (1-based) that passed the checks
-    dropped: str = ""  # why the sentence was removed, when it was
-
-
-@dataclass
-class Enforced:
-    answer: str
-    citations: list[Citation]
-    kept: int
-    total: int
-    abstained: bool
-    sentences: list[Checked]
-
-
-def _numbers(text: str) -> set[str]:
-    found = {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
-    found |= {NUMBER_WORDS[w] for w in words(text) if w in NUMBER_WORDS}
-    return {n.rstrip(".") for n in found}
-
-
-def _has_phrase(phrase: list[str], hay: list[str]) -> bool:
-    n = len(phrase)
-    return any(hay[i : i + n] == phrase for i in range(len(hay) - n + 1))
-
-
-def _verbatim_problem(sentence: str, passages: list[str]) -> str:
-    """Why the sentence's figures or obligations are not as the cited passages write them; '' when they are."""
-    text = " ".join(passages)
-    missing = _numbers(sentence) - _numbers(text)
-    if missing:
-        return f"number(s) {', '.join(sorted(missing))} not in the cited source"
-    hay = words(normalise(text))
-    for m in _MODAL.finditer(sentence):
-        following = words(sentence[m.end() :])
-        phrase = words(m.group(1)) + following[: 2 if following[:1] == ["not"] else 1]
-        if not _has_phrase(phrase, hay):
-            return f"'{' '.join(phrase)}' is not in the cited source"
-    for m in _COMPARATOR.finditer(sentence):
-        phrase = words(m.group(0))
-        if not _has_phrase(phrase, hay):
-            return f"'{' '.join(phrase)}' is not in the cited source"
-    return ""
-
-
-def _split(reply: str) -> list[tuple[str, bool]]:
-    """(sentence with its markers, is a list item) for each sentence or list item of the reply."""
-    reply = _LEAD.sub("", reply.strip())
-    reply = _MARKERS_BEFORE_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", reply)
-    out: list[tuple[str, bool]] = []
-    for line in reply.splitlines():
-        if not line.strip():
-            continue
-        bullet = bool(_BULLET.match(line))
-        body = _BULLET.sub("", line).strip()
-        for s, e in sentence_spans(body):
-            out.append((body[s:e], bullet))
-    return out
-
-
-def _is_abstention(text: str) -> bool:
-    target = normalise(ABSTAIN_PHRASE).rstrip(".")
-    return target in normalise(text)
-
-
-def enforce(reply: str, hits: list[SearchHit], *, min_overlap: float = 0.5) -> Enforced:
-    """Check every sentence of the model's reply against the sources it cites; keep only what passes."""
-    chunks = [h.chunk for h in hits]
-    k = len(chunks)
-    passage_terms = [set(terms(c.text)) for c in chunks]
-    checked: list[Checked] = []
-    abstained = False
-    for raw, bullet in _split(reply):
-        bare = re.sub(r"\s+([.,;:!?])", r"\1", _MARKERS.sub("", raw)).strip()
-        if _is_abstention(bare):
-            abstained = True
-            continue
-        if not re.search(r"\w", bare):
-            continue
-        cited = []
-        for group in _MARKERS.findall(raw):
-            cited += [int(x) for x in re.split(r"\s*[,;]\s*", group)]
-        cited = list(dict.fromkeys(n for n in cited if 1 <= n <= k))
-        item = Checked(text=bare, bullet=bullet, cited=[])
-        checked.append(item)
-        if _INJECTION.search(bare):
-            item.dropped = "repeats an instruction aimed at the assistant"
-            continue
-        mine = set(terms(bare))
-        if len(mine) < _MIN_TERMS:
-            item.dropped = "too short to check against a source"
-            continue
-        if not cited:
-            item.dropped = "no valid citation"
-            continue
-        support = [n for n in cited if len(mine & passage_terms[n - 1]) / len(mine) >= min_overlap]
-        if not support:
-            item.dropped = "its citations do not share its content"
-            continue
-        problem = _verbatim_problem(bare, [chunks[n - 1].text for n in support])
-        if problem:
-            item.dropped = problem
-            continue
-        item.cited = support
-    kept = [c for c in checked if not c.dropped]
-    answer, citations = _render(kept, chunks)
-    # Lines too short to carry a claim ("Answer:", "Sorry.") are dropped but not counted against the reply.
-    substantive = [c for c in checked if len(set(terms(c.text))) >= _MIN_TERMS]
-    return Enforced(
-        answer=answer,
-        citations=citations,
-        kept=len(kept),
-        total=len(substantive),
-        abstained=abstained and not kept,
-        sentences=checked,
-    )
-
-
-def _render(kept: list[Checked], chunks: list[Chunk]) -> tuple[str, list[Citation]]:
-    numbers: dict[int, int] = {}  # source number -> citation number, in order of first use
-    uses: dict[int, list[str]] = {}
-    lines = []
-    for item in kept:
-        marks = []
-        for n in item.cited:
-            if n not in numbers:
-                numbers[n] = len(numbers) + 1
-            uses.setdefault(n, []).append(item.text)
-            marks.append(f"[{numbers[n]}]")
-        body = item.text
-        lines.append(f"{'- ' if item.bullet else ''}{body} {''.join(marks)}")
-    citations = [_citation(numbers[n], chunks[n - 1], uses[n]) for n in numbers]
-    return "\n".join(lines), citations
-
-
-def _citation(n: int, chunk: Chunk, sentences: list[str]) -> Citation:
-    """The passage, quoting the sentence(s) of it that best match the answer sentences citing it."""
-    spans = sentence_spans(chunk.text, base=chunk.start) or [(chunk.start, chunk.end)]
-    chosen: list[tuple[int, int]] = []
-    for sentence in sentences:
-        want = set(terms(sentence))
-        best = max(spans, key=lambda sp: len(want & set(terms(chunk.text[sp[0] - chunk.start : sp[1] - chunk.start]))))
-        if best not in chosen:
-            chosen.append(best)
-    chosen.sort()
-    quote = " … ".join(chunk.text[s - chunk.start : e - chunk.start] for s, e in chosen)
-    return citation(chunk, n=n, quote=quote, start=chosen[0][0], end=chosen[-1][1])
-
-
-# ---- the generator ---------------------------------------------------------------------------------------------
 
 
 class Generator:
