@@ -1,5 +1,5 @@
-"""ChunkStore: with core.store_access, the only code that imports chromadb. Chunks live in one collection, document
-records in another.
+"""ChunkStore: with core.store_access, core.store_writes and core.chroma_client, the only code that imports
+chromadb. Chunks live in one collection, document records in another.
 
 Imports: stdlib, numpy, chromadb, core. A document's record is its commit point: chunks are written first, the
 record second, stale chunks deleted last, and readers keep only chunks whose doc_hash (content and chunking
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from core.chroma_client import forget_clients, hnsw_config, open_client
 from core.config import Settings
 from core.errors import EmbeddingModelMismatch, StoreUnavailable
 from core.records import (
@@ -26,17 +26,26 @@ from core.records import (
     DocumentWrite,
     StoredChunks,
     chunk_to_record,
-    clean_meta,
     meta_to_record,
     record_to_chunk,
 )
 from core.stamp import ReadWriteGate, StoreStamp
-from core.store_access import SharedAccess
 from core.store_access import reads as _reads
-from core.store_access import writes as _writes
-from core.types import Chunk, Document
+from core.store_writes import STATE_ID, StoreWrites
+from core.types import Chunk
 
-__all__ = ["ChunkStore", "DocumentRecord", "DocumentWrite", "StoredChunks", "chunk_to_record", "record_to_chunk"]
+__all__ = [
+    "ChunkStore",
+    "DocumentRecord",
+    "DocumentWrite",
+    "StoredChunks",
+    "chunk_to_record",
+    "forget_clients",
+    "hnsw_config",
+    "open_client",
+    "open_store",
+    "record_to_chunk",
+]
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +53,12 @@ log = logging.getLogger(__name__)
 # at offset 990k of a 1M-chunk store, whatever the page size): few large pages, not many small ones.
 _PAGE = 25_000
 _IDS_PAGE = 2000
-_DOC_VECTOR = [1.0, 0.0]  # document records are looked up by id, never by vector; chroma still wants one
-_STATE_ID = "state"
 STAMP_FILE = "store.stamp"  # in the data folder: the last commit's writer and version, for other processes
 
 
-class ChunkStore(SharedAccess):
+class ChunkStore(StoreWrites):
+    """The store: reads here, writes in core.store_writes, the Chroma client in core.chroma_client."""
+
     def __init__(
         self,
         client: Any,
@@ -160,134 +169,11 @@ class ChunkStore(SharedAccess):
     @_reads
     def live_version(self) -> str:
         """The version as the store's files say now, read whatever this client knows (for /health)."""
-        got = self._meta.get(ids=[_STATE_ID], include=["metadatas"])
+        got = self._meta.get(ids=[STATE_ID], include=["metadatas"])
         if got["ids"]:
             return str((got["metadatas"][0] or {}).get("version", ""))
         parts = sorted(f"{r.doc_id}:{r.version}:{r.signature}" for r in self.document_records().values())
         return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
-
-    def _bump(self) -> None:
-        token = uuid.uuid4().hex
-        self._meta.upsert(
-            ids=[_STATE_ID], documents=["state"], metadatas=[{"version": token}], embeddings=[_DOC_VECTOR]
-        )
-        self._version = token
-
-    # ---- writes ----------------------------------------------------------------------------------------------
-    def write_document(
-        self,
-        document: Document,
-        chunks: Sequence[Chunk],
-        embeddings: np.ndarray,
-        *,
-        file_hash: str,
-        signature: str,
-    ) -> DocumentRecord:
-        """Replace a document's chunks. Chunks first, record (the commit) second, stale chunks last."""
-        return self.write_documents([DocumentWrite(document, chunks, embeddings, file_hash, signature)])[0]
-
-    @_writes
-    def write_documents(self, items: Sequence[DocumentWrite]) -> list[DocumentRecord]:
-        """Replace several documents' chunks in large batches, each document still committed atomically: every
-        chunk of the batch is written first, then the documents' records (the commit), then stale chunks.
-
-        Refused with DiskFull before anything is written when the disk would be left under PKA_MIN_FREE_MB."""
-        if not items:
-            return []
-        need = sum(
-            len(i.document.text) * 2 + sum(len(c.text) * 3 + 512 + self.dim * 12 for c in i.chunks) for i in items
-        )
-        self._ensure_space(need, f"store {len(items)} document(s)")
-        ids: list[str] = []
-        texts: list[str] = []
-        metas: list[dict[str, Any]] = []
-        vectors: list[np.ndarray] = []
-        versions: dict[str, str] = {}
-        rec_metas: list[dict[str, Any]] = []
-        for item in items:
-            document, chunks = item.document, item.chunks
-            if len(chunks) != len(item.embeddings):
-                raise ValueError(f"{len(chunks)} chunks but {len(item.embeddings)} embeddings")
-            found = {c.doc_hash for c in chunks}
-            if len(found) > 1:
-                raise ValueError(f"chunks of {document.doc_id} carry {len(found)} versions; expected one")
-            if document.doc_id in versions:
-                raise ValueError(f"{document.doc_id} appears twice in one write")
-            version = found.pop() if found else document.content_hash
-            versions[document.doc_id] = version
-            for c in chunks:
-                cid, text, meta = chunk_to_record(c)
-                ids.append(cid)
-                texts.append(text)
-                metas.append(meta)
-            if len(chunks):
-                vectors.append(np.asarray(item.embeddings, dtype=np.float32))
-            rec_metas.append(
-                {
-                    **document.meta.model_dump(),
-                    "media_type": document.media_type,
-                    "content_hash": document.content_hash,
-                    "version": version,
-                    "file_hash": item.file_hash,
-                    "signature": item.signature,
-                    "n_chunks": len(chunks),
-                    "chars": len(document.text),
-                    "flagged": sum(1 for c in chunks if c.flag),
-                }
-            )
-        matrix = np.concatenate(vectors) if vectors else np.zeros((0, self.dim), np.float32)
-        for lo in range(0, len(ids), self._batch):
-            hi = lo + self._batch
-            self._chunks.upsert(
-                ids=ids[lo:hi], documents=texts[lo:hi], metadatas=metas[lo:hi], embeddings=matrix[lo:hi]
-            )
-        for lo in range(0, len(items), self._batch):
-            part = items[lo : lo + self._batch]
-            self._docs.upsert(
-                ids=[i.document.doc_id for i in part],
-                documents=[i.document.text for i in part],
-                metadatas=[clean_meta(m) for m in rec_metas[lo : lo + self._batch]],
-                embeddings=[_DOC_VECTOR] * len(part),
-            )
-        self._delete_stale(versions)
-        self._bump()
-        return [meta_to_record(i.document.doc_id, m) for i, m in zip(items, rec_metas, strict=True)]
-
-    def _delete_stale(self, versions: dict[str, str]) -> None:
-        """Delete the chunks of these documents that belong to another version than the one committed."""
-        doc_ids = list(versions)
-        stale: list[str] = []
-        for lo in range(0, len(doc_ids), 500):
-            part = doc_ids[lo : lo + 500]
-            where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
-            got = self._chunks.get(where=where, include=["metadatas"])
-            for cid, meta in zip(got["ids"], got["metadatas"], strict=True):
-                if versions.get(str(meta.get("doc_id"))) != meta.get("doc_hash"):
-                    stale.append(cid)
-        for lo in range(0, len(stale), self._batch):
-            self._chunks.delete(ids=stale[lo : lo + self._batch])
-
-    @_writes
-    def delete_document(self, doc_id: str) -> None:
-        self._ensure_space(1 << 20, f"delete {doc_id}")  # a delete writes too (SQLite's journal)
-        self._docs.delete(ids=[doc_id])
-        self._chunks.delete(where={"doc_id": doc_id})
-        self._bump()
-
-    @_writes
-    def sweep(self) -> int:
-        """Delete chunks that no committed record owns (left by an interrupted run). Returns how many."""
-        committed = {d: r.version for d, r in self.document_records().items()}
-        stale: list[str] = []
-        for ids, _d, metas, _e in self._page(self._chunks, include=["metadatas"]):
-            for cid, meta in zip(ids, metas, strict=True):
-                if committed.get(str(meta.get("doc_id"))) != meta.get("doc_hash"):
-                    stale.append(cid)
-        for lo in range(0, len(stale), self._batch):
-            self._chunks.delete(ids=stale[lo : lo + self._batch])
-        if stale:
-            self._bump()
-        return len(stale)
 
     # ---- reads -----------------------------------------------------------------------------------------------
     @_reads
@@ -371,36 +257,6 @@ class ChunkStore(SharedAccess):
             if n < _PAGE:
                 return
             offset += n
-
-
-def open_client(settings: Settings) -> Any:
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    try:
-        if settings.chroma_host:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
-        settings.chroma_path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
-    except Exception as exc:  # connection and disk errors alike mean the store is not usable
-        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_path
-        raise StoreUnavailable(f"Could not open the vector store at {where}: {exc}") from exc
-
-
-def forget_clients() -> None:
-    """Drop chroma's per-process cache of open stores: call before deleting a store folder this process opened."""
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    SharedSystemClient.clear_system_cache()
-
-
-def hnsw_config(settings: Settings) -> dict[str, Any]:
-    return {
-        "ef_search": settings.hnsw_ef_search,
-        "ef_construction": settings.hnsw_ef_construction,
-        "max_neighbors": settings.hnsw_max_neighbors,
-    }
 
 
 def open_store(settings: Settings, *, embedder_id: str, dim: int) -> ChunkStore:
