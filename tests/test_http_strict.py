@@ -50,13 +50,18 @@ def test_log_questions_logs_the_redacted_question(served) -> None:
 
 @pytest.mark.parametrize(
     "request_bytes",
-    [b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", b"GET /health HTTP/9.9\r\n\r\n"],
+    [
+        b"GARBAGE\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+        b"GET /health HTTP/9.9\r\n\r\n",
+        b"POST /ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: abc\r\n\r\n",
+    ],
 )
 def test_malformed_http_gets_a_json_400(served, request_bytes: bytes) -> None:
     status, headers, body = _raw(served[0], request_bytes)
     assert " 400 " in status, status
     assert headers["content-type"].startswith("application/json"), headers
-    assert b'"error": "bad_request"' in body
+    assert b'"error": "bad_input"' in body  # the code the routes give a bad request (core.errors.BadInput)
 
 
 def test_a_refused_cors_preflight_is_json(served) -> None:

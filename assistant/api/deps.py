@@ -40,15 +40,15 @@ register_url_convertor("doc_id", _DocIdConvertor())  # routes say `{doc_id:doc_i
 
 
 def get_service(request: Request) -> AssistantService:
-    return request.app.state.service  # type: ignore[no-any-return]  # set in the lifespan
+    return request.app.state.service  # set in the lifespan
 
 
 def get_feedback(request: Request) -> FeedbackStore:
-    return request.app.state.feedback  # type: ignore[no-any-return]  # set in the lifespan
+    return request.app.state.feedback  # set in the lifespan
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]  # set by create_app
+    return request.app.state.settings  # set by create_app
 
 
 def get_jobs(request: Request) -> IngestJobs:

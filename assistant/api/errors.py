@@ -53,6 +53,11 @@ def error_response(
     return JSONResponse(status_code=status, content=error_body(code, message, **extra), headers=headers)
 
 
+def error_response_for(exc: PKAError, *, headers: dict[str, str] | None = None) -> JSONResponse:
+    """One of our errors as its response: its status, its code, its message."""
+    return error_response(exc.http_status, exc.code, str(exc), headers=headers)
+
+
 def error_of(exc: BaseException) -> tuple[int, dict[str, Any]]:
     """The status and body an exception is answered with: our errors say what went wrong, anything else does not."""
     if isinstance(exc, PKAError):

@@ -14,8 +14,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.api.errors import error_response
+from assistant.api.errors import error_response, error_response_for
 from assistant.security import check_access, presented_key
+from core.errors import BadInput, PayloadTooLarge
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -61,7 +62,7 @@ class BodyLimitMiddleware:
                 try:
                     declared = int(value)
                 except ValueError:
-                    await _error(400, "bad_request", "Content-Length is not a number.")(scope, receive, send)
+                    await error_response_for(BadInput("Content-Length is not a number."))(scope, receive, send)
                     return
                 if declared > self.limit:
                     await self._too_large(scope, receive, send)
@@ -99,9 +100,8 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await _error(413, "payload_too_large", f"The request body is over the limit of {self.limit} bytes.")(
-            scope, receive, send
-        )
+        too_large = PayloadTooLarge(f"The request body is over the limit of {self.limit} bytes.")
+        await error_response_for(too_large)(scope, receive, send)
 
 
 class JsonCORSMiddleware(CORSMiddleware):

@@ -19,10 +19,11 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from assistant.api.errors import error_body
 from core.config import get_settings
+from core.errors import BadInput
 
 
 def _json_400(transport: asyncio.Transport, msg: str) -> None:
-    body = json.dumps(error_body("bad_request", f"Malformed HTTP request: {msg}")).encode()
+    body = json.dumps(error_body(BadInput.code, f"Malformed HTTP request: {msg}")).encode()
     head = (
         b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n"
         + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
