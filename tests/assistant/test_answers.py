@@ -13,7 +13,7 @@ from core.glossary import Glossary
 from core.text import sentence_spans, terms
 from core.types import Chunk, SearchHit
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GLOSSARY = Glossary.load(ROOT / "knowledge" / "glossary.yaml")
 
 

@@ -33,8 +33,8 @@ from testing.servers import background_process, free_port
 from tests.llm_server import FakeLLM, fake_llm_server
 from tests.servers import api_server, ingested_fixture_corpus, run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "knowledge"
 
 MINUTES = (
     "17.2 The Independent Chair reported that 9 rapid reviews were held and 3 became local child safeguarding "

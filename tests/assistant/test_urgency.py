@@ -19,7 +19,7 @@ from core.embeddings import HashingEmbedder
 from core.errors import BadInput, EmptyKnowledgeBase, ModelUnavailable
 from tests.servers import api_server, run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # Live disclosures an adversarial test found missed (issue 14 §3). Not in any training file.
 ISSUE_MESSAGES = [

@@ -13,7 +13,7 @@ from core.config import Settings
 from core.embeddings import HashingEmbedder
 from ingest.pipeline import ingest_corpus
 
-FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "knowledge"
 
 
 def test_health_reports_an_index_behind_the_store_until_a_request_catches_it_up(tmp_path: Path) -> None:

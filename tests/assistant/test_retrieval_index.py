@@ -29,7 +29,7 @@ from core.text import terms
 from core.types import Filters
 from ingest.pipeline import ingest_corpus
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 QUERIES = [
     "What did the Child Q review teach?",

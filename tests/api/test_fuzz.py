@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.servers import api_server, ingested_fixture_corpus
 
-FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"
-ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "knowledge"
+ROOT = Path(__file__).resolve().parents[2]
 MAX_EXAMPLES = 50
 WITH_INPUT = {"POST /search", "POST /ask", "POST /feedback", "GET /admin/feedback/export"}
 

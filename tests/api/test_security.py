@@ -23,8 +23,8 @@ from core.config import Settings
 from ingest.pipeline import IngestLock
 from tests.servers import api_server, ingested_fixture_corpus
 
-FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"
-ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "knowledge"
+ROOT = Path(__file__).resolve().parents[2]
 UI = "http://127.0.0.1:8501"
 
 

@@ -16,8 +16,8 @@ from core.store import open_store
 from ingest.pipeline import ingest_corpus
 from tests.servers import api_server, run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURE = Path(__file__).parent / "fixtures" / "two_partnerships"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "two_partnerships"
 
 
 @pytest.fixture

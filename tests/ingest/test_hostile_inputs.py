@@ -1,8 +1,8 @@
 """Hostile documents through the whole ingest (ingest_corpus with the hashing embedder): each bad file is reported
 by name with a reason, the rest completes, and what was good before stays intact.
 
-Complements tests/test_store_and_ingest.py (empty, random binary, garbage PDF, Latin-1, duplicate, over-size by a
-few bytes) and tests/test_parsing.py (parser-level cases).
+Complements tests/ingest/test_store_and_ingest.py (empty, random binary, garbage PDF, Latin-1, duplicate, over-size by a
+few bytes) and tests/ingest/test_parsing.py (parser-level cases).
 """
 
 from __future__ import annotations

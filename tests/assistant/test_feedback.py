@@ -16,8 +16,8 @@ import pytest
 from assistant.feedback import FeedbackStore, to_csv, to_jsonl
 from tests.servers import api_server, ingested_fixture_corpus, run_cli
 
-FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"
-ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "knowledge"
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 

@@ -18,7 +18,7 @@ from ingest.discover import SourceFile
 from ingest.parsers import parse_bytes
 from ingest.pipeline import build_document
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 PROSE = (
     "The National Referral Mechanism is the current process in place in the UK for victim identification and "

@@ -16,7 +16,7 @@ from core.store import chunk_to_record, open_store, record_to_chunk
 from core.types import Chunk
 from ingest.pipeline import IngestLock, ingest_corpus
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_chunk_metadata_round_trip() -> None:

@@ -13,8 +13,8 @@ from core.config import Settings
 from core.embeddings import HashingEmbedder
 from core.store import open_store
 from ingest.pipeline import ingest_corpus
+from tests.core.test_store_contract import chroma_server
 from tests.servers import api_server, run_cli
-from tests.test_store_contract import chroma_server
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,8 @@ from core.store import DocumentRecord, open_store
 from core.types import DocumentMeta
 from ingest.pipeline import ingest_corpus
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURE = Path(__file__).parent / "fixtures" / "many_partnerships"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "many_partnerships"
 # ../shared beside the checkout (or beside the folder of worktrees that holds it)
 PARTNERSHIPS = (
     next(

@@ -21,7 +21,7 @@ from evals.answer_data import label, overlaps_quote
 from evals.crossval import folds_of
 from evals.kb import merge_folders
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GLOSSARY = Glossary.load(ROOT / "knowledge" / "glossary.yaml")
 
 

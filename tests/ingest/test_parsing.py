@@ -58,7 +58,7 @@ def test_bad_files_raise_parse_error_with_reason(name: str, data: bytes, reason:
 
 
 def test_html_drops_scripts_and_keeps_structure() -> None:
-    html = (Path(__file__).parent / "fixtures/knowledge/procedure.html").read_bytes()
+    html = (Path(__file__).parents[1] / "fixtures/knowledge/procedure.html").read_bytes()
     text = _parse("p.html", html)
     assert "alert" not in text
     assert "# Resolving professional disagreements" in text

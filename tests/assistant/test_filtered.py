@@ -15,8 +15,8 @@ from core.store import open_store
 from core.types import Filters
 from ingest.pipeline import ingest_corpus
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURE = Path(__file__).parent / "fixtures" / "two_partnerships"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "two_partnerships"
 NORTH = "Northshire Safeguarding Children Partnership"
 
 

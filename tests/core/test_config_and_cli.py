@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from core.config import Settings
 from tests.servers import run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_setting_is_in_env_example() -> None:

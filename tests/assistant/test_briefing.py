@@ -18,8 +18,8 @@ from core.embeddings import HashingEmbedder
 from core.store import open_store
 from ingest.pipeline import ingest_corpus
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 CHILD_Q_URL = "https://example.org/testshire/child-q-briefing"
 
 

@@ -24,8 +24,8 @@ from ingest.cli import format_report
 from ingest.pipeline import ingest_corpus
 from tests.servers import api_server, ingested_fixture_corpus, run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "knowledge"
 
 # The two examples from the issue, each in a file anyone could drop into the knowledge folder.
 PLANTED = (

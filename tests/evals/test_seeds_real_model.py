@@ -14,7 +14,7 @@ from core.config import Settings
 from evals.metrics import first_hit_rank
 from tests.servers import api_server, run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
