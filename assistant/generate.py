@@ -20,19 +20,22 @@ model abstains with the fixed phrase but the extractive path answers, the extrac
 sources word for word, so it is checkable, and a small model's abstention is more often a miss than a finding. The
 model's abstention is trusted only when the extractive path abstains too.
 
-Imports: stdlib, core, assistant.compose (Composition), langchain-openai (lazily, when a model is configured).
+Imports: stdlib, core, assistant.compose (Composition), pybreaker, tenacity, langchain-openai (lazily, when a model
+is configured).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+import pybreaker
+import tenacity
 
 from assistant.citing import citation
 from assistant.compose import Composition
@@ -88,39 +91,49 @@ class Outcome:
     draft: str = ""  # the model's raw reply (for evals and debugging; never shown as an answer)
 
 
-# ---- circuit breaker ------------------------------------------------------------------------------------------
+# ---- circuit breaker and retries -------------------------------------------------------------------------------
 
 
-class CircuitBreaker:
-    """After `failures` failed calls in a row, refuse calls for `cooldown_s`; then let one through (half-open)."""
+class _LogOpening(pybreaker.CircuitBreakerListener):
+    def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
+        if new_state is not None and new_state.name == pybreaker.STATE_OPEN:
+            log.warning("LLM circuit breaker open for %.0f s", cb.reset_timeout)
 
-    def __init__(self, failures: int, cooldown_s: float, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.failures = failures
-        self.cooldown_s = cooldown_s
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._count = 0
-        self._open_until = 0.0
-        self._tripped = False  # opened and not yet closed by a success: a failed trial call re-opens it at once
 
-    def allow(self) -> bool:
-        with self._lock:
-            return self.clock() >= self._open_until
+def circuit_breaker(failures: int, cooldown_s: float) -> pybreaker.CircuitBreaker:
+    """After `failures` failed answers in a row, refuse calls for `cooldown_s`; then let one through (half-open),
+    whose failure re-opens it at once. The failing call that trips it raises its own LLMFailure (its code is the
+    fallback reason); refused calls raise pybreaker.CircuitBreakerError. pybreaker times the cooldown on the wall
+    clock (a clock step shifts it by as much), which is fine for a cooldown of seconds."""
+    return pybreaker.CircuitBreaker(
+        fail_max=failures, reset_timeout=cooldown_s, listeners=[_LogOpening()], throw_new_error_on_trip=False
+    )
 
-    def success(self) -> None:
-        with self._lock:
-            self._count = 0
-            self._open_until = 0.0
-            self._tripped = False
 
-    def failure(self) -> None:
-        with self._lock:
-            self._count += 1
-            if self._tripped or self._count >= self.failures:
-                self._open_until = self.clock() + self.cooldown_s
-                self._count = 0
-                self._tripped = True
-                log.warning("LLM circuit breaker open for %.0f s", self.cooldown_s)
+def _worth_retrying(exc: BaseException) -> bool:
+    return isinstance(exc, LLMFailure) and exc.code != "llm_timeout"
+
+
+def _retries(attempts: int, deadline: float, on_token: OnToken | None) -> tenacity.Retrying:
+    """Up to `attempts` calls, none started in the last 50 ms before the deadline, no retry after a timeout; each
+    retry first sends RESET to on_token (the text streamed so far is void). The last failure is raised."""
+
+    def before(state: tenacity.RetryCallState) -> None:
+        if state.attempt_number > 1 and on_token is not None:
+            on_token(RESET)
+
+    def after(state: tenacity.RetryCallState) -> None:
+        if state.outcome is not None and state.outcome.failed:
+            log.warning("LLM call %d failed: %s", state.attempt_number, state.outcome.exception())
+
+    return tenacity.Retrying(
+        stop=tenacity.stop_any(tenacity.stop_after_attempt(attempts), lambda _: time.monotonic() >= deadline - 0.05),
+        retry=tenacity.retry_if_exception(_worth_retrying),
+        wait=tenacity.wait_none(),
+        before=before,
+        after=after,
+        reraise=True,
+    )
 
 
 # ---- the model -------------------------------------------------------------------------------------------------
@@ -374,7 +387,7 @@ class Generator:
     def __init__(self, settings: Settings, *, model: ChatModel | None = None) -> None:
         self.settings = settings
         self.model = model or ChatModel(settings)
-        self.breaker = CircuitBreaker(settings.llm_breaker_failures, settings.llm_breaker_cooldown_s)
+        self.breaker = circuit_breaker(settings.llm_breaker_failures, settings.llm_breaker_cooldown_s)
 
     def answer(
         self,
@@ -390,33 +403,26 @@ class Generator:
             return Outcome(extractive, "extractive", "extractive_abstained")
         if not hits:
             return Outcome(extractive, "extractive", "extractive_abstained")
-        if not self.breaker.allow():
-            return Outcome(extractive, "extractive", "circuit_open")
         sources = hits[: s.llm_sources]
         system, user = build_prompt(question, standalone, [h.chunk for h in sources])
         t0 = time.perf_counter()
         deadline = time.monotonic() + s.llm_timeout_s
-        reply, failure = "", None
-        for attempt in range(s.llm_retries + 1):
-            if attempt and on_token is not None:
-                on_token(RESET)
-            try:
-                reply = self.model.stream(system, user, deadline=deadline, on_token=on_token)
-                if not reply.strip():
-                    raise LLMFailure("llm_empty")
-                failure = None
-                break
-            except LLMFailure as exc:
-                failure = exc
-                log.warning("LLM call %d failed: %s", attempt + 1, exc)
-                if exc.code == "llm_timeout" or time.monotonic() >= deadline - 0.05:
-                    break
+
+        def reply_once() -> str:
+            reply = self.model.stream(system, user, deadline=deadline, on_token=on_token)
+            if not reply.strip():
+                raise LLMFailure("llm_empty")
+            return reply
+
+        try:
+            reply = self.breaker.call(_retries(s.llm_retries + 1, deadline, on_token), reply_once)
+        except pybreaker.CircuitBreakerError:
+            return Outcome(extractive, "extractive", "circuit_open")
+        except LLMFailure as exc:
+            timings = {"generate": round((time.perf_counter() - t0) * 1000, 2)}
+            return Outcome(extractive, "extractive", exc.code, timings)
         t1 = time.perf_counter()
         timings = {"generate": round((t1 - t0) * 1000, 2)}
-        if failure is not None:
-            self.breaker.failure()
-            return Outcome(extractive, "extractive", failure.code, timings)
-        self.breaker.success()
         checked = enforce(reply, sources, min_overlap=s.llm_min_overlap)
         timings["enforce"] = round((time.perf_counter() - t1) * 1000, 2)
         dropped = [c for c in checked.sentences if c.dropped]

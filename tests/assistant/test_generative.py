@@ -20,7 +20,7 @@ from assistant.compose import Composition
 from assistant.generate import (
     ABSTAIN_PHRASE,
     REASONS,
-    CircuitBreaker,
+    RESET,
     Generator,
     LLMFailure,
     build_prompt,
@@ -142,23 +142,6 @@ def test_prompt_numbers_the_sources_and_fences_them_as_data() -> None:
 # ---- circuit breaker and the generator around a stub model -----------------------------------------------------
 
 
-def test_circuit_breaker_opens_and_half_opens() -> None:
-    now = [0.0]
-    breaker = CircuitBreaker(2, 10.0, clock=lambda: now[0])
-    breaker.failure()
-    assert breaker.allow()
-    breaker.failure()
-    assert not breaker.allow()
-    now[0] = 10.5
-    assert breaker.allow()  # half-open: one call may try
-    breaker.failure()  # and its failure re-opens the breaker at once
-    assert not breaker.allow()
-    now[0] = 21.0
-    breaker.success()
-    breaker.failure()
-    assert breaker.allow()  # closed again: it takes `failures` in a row
-
-
 class _StubModel:
     def __init__(self, replies: list[str | Exception]) -> None:
         self.replies = replies
@@ -203,6 +186,40 @@ def test_breaker_skips_the_model_after_repeated_failures() -> None:
     out = _answer(gen)
     assert out.fallback_reason == "circuit_open" and out.mode == "extractive" and out.result is EXTRACTIVE
     assert gen.model.calls == calls  # type: ignore[attr-defined]
+
+
+def test_circuit_breaker_opens_and_half_opens() -> None:
+    good = "The Independent Chair reported 9 rapid reviews [1]."
+    gen = _generator([LLMFailure("llm_error")], llm_breaker_failures=2, llm_breaker_cooldown_s=60, llm_retries=0)
+    assert [_answer(gen).fallback_reason for _ in range(3)] == ["llm_error", "llm_error", "circuit_open"]
+    assert gen.model.calls == 2  # type: ignore[attr-defined]
+    gen.breaker.reset_timeout = 0  # the cooldown has passed: half-open, one call may try
+    assert _answer(gen).fallback_reason == "llm_error" and gen.model.calls == 3  # type: ignore[attr-defined]
+    gen.breaker.reset_timeout = 60  # and its failure re-opened the breaker at once
+    assert _answer(gen).fallback_reason == "circuit_open" and gen.model.calls == 3  # type: ignore[attr-defined]
+    gen.breaker.reset_timeout = 0
+    gen.model.replies = [good]  # type: ignore[attr-defined]
+    assert _answer(gen).mode == "generative"  # a success closes it
+    gen.breaker.reset_timeout = 60
+    gen.model.replies = [LLMFailure("llm_error")]  # type: ignore[attr-defined]
+    assert [_answer(gen).fallback_reason for _ in range(3)] == ["llm_error", "llm_error", "circuit_open"]
+
+
+def test_retries_are_counted_announced_and_skipped_after_a_timeout() -> None:
+    tokens: list[str] = []
+    gen = _generator([LLMFailure("llm_error")], llm_retries=2, llm_breaker_failures=100)
+    out = gen.answer(question="q", standalone="q", hits=HITS, extractive=EXTRACTIVE, on_token=tokens.append)
+    assert out.fallback_reason == "llm_error" and gen.model.calls == 3  # type: ignore[attr-defined]
+    assert tokens == [RESET, RESET]  # each retry voids what was streamed
+    timeout = _generator([LLMFailure("llm_timeout")], llm_retries=2)
+    assert _answer(timeout).fallback_reason == "llm_timeout" and timeout.model.calls == 1  # type: ignore[attr-defined]
+    empty = _generator(["  "], llm_retries=1)
+    assert _answer(empty).fallback_reason == "llm_empty" and empty.model.calls == 2  # type: ignore[attr-defined]
+
+
+def test_no_retry_starts_at_the_deadline() -> None:
+    gen = _generator([LLMFailure("llm_error")], llm_retries=3, llm_timeout_s=0.01, request_timeout_s=30)
+    assert _answer(gen).fallback_reason == "llm_error" and gen.model.calls == 1  # type: ignore[attr-defined]
 
 
 def test_abstention_rules() -> None:

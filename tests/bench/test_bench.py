@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from assistant.service import build_service
-from bench.perf import bench_ingest, bench_query, percentile, realistic_embeddings
+from bench.perf import bench_ingest, bench_query, nearest_rank, realistic_embeddings
 from core.embeddings import resolve_device
 from ingest.pipeline import ingest_corpus
 
@@ -54,8 +54,9 @@ def test_realistic_embeddings_are_unit_vectors_near_real_ones() -> None:
     assert (out[20:] @ base.T).max(axis=1).min() > 0.8  # each reused vector stays close to a real one
 
 
-def test_percentile() -> None:
-    assert percentile(list(range(1, 101)), 50) == 50 and percentile(list(range(1, 101)), 99) == 99
+def test_percentile_is_the_nearest_rank() -> None:
+    assert nearest_rank(list(range(1, 101)), 50) == 50 and nearest_rank(list(range(1, 101)), 99) == 99
+    assert nearest_rank([3.0, 1.0, 2.0], 50) == 2.0 and nearest_rank([5.0], 99) == 5.0
 
 
 def test_batch_size_does_not_change_what_is_stored(settings, embedder, tmp_path: Path) -> None:

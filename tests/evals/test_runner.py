@@ -115,3 +115,12 @@ def test_markdown_compares_with_a_baseline_and_lists_misses() -> None:
     assert "| hit@5 | 0.50 | 1.00 | +0.50 |" in md
     # q1 misses a keyword, so it is listed; q2 abstained as it should, so it is not
     assert "- q1 (fact): rank 2" in md and "- q2" not in md
+
+
+def test_percentile_interpolates_and_is_zero_for_no_values() -> None:
+    from evals.metrics import percentile
+
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile([10.0, 0.0], 95) == pytest.approx(9.5)
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50, method="inverted_cdf") == 2.0
+    assert percentile([], 95) == 0.0
