@@ -40,6 +40,12 @@ def test_text_encodings() -> None:
     assert "café" in _parse("a.txt", "\ufeffcafé".encode())
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_read_in_its_byte_order(encoding: str) -> None:
+    text = "The board met on 3 June. Its chair is independent of the partners — café."
+    assert "The board met on 3 June" in _parse("a.txt", text.encode(encoding))
+
+
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
