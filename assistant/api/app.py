@@ -60,7 +60,6 @@ from assistant.api.safeguarding import router as safeguarding_router
 from assistant.api.strict import enable_question_log, known_query_only, save_feedback
 from assistant.feedback import FeedbackStore, to_csv, to_jsonl
 from assistant.generate import RESET
-from assistant.security import parse_keys
 from assistant.service import AssistantService, build_service
 from core.config import Settings, get_settings
 from core.errors import BadInput, NotFound, PKAError, RequestTimeout
@@ -127,19 +126,17 @@ def create_app(
     app.state.settings = settings
     # add_middleware wraps: the last added runs first.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes, timeout=settings.body_timeout_s)
-    app.add_middleware(
-        AccessMiddleware, read_keys=parse_keys(settings.api_keys), admin_keys=parse_keys(settings.admin_api_keys)
-    )
-    app.add_middleware(CrossSiteWriteMiddleware, allowed_origins=parse_keys(settings.cors_origins))
+    app.add_middleware(AccessMiddleware, read_keys=settings.api_keys, admin_keys=settings.admin_api_keys)
+    app.add_middleware(CrossSiteWriteMiddleware, allowed_origins=settings.cors_origins)
     app.add_middleware(
         JsonCORSMiddleware,
-        allow_origins=list(parse_keys(settings.cors_origins)),
+        allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST", "DELETE"],
         allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         max_age=600,
     )
     app.add_middleware(RelativeRedirectMiddleware)
-    app.add_middleware(TrustedHostMiddleware, hosts=parse_keys(settings.trusted_hosts))
+    app.add_middleware(TrustedHostMiddleware, hosts=settings.trusted_hosts)
     add_offline_docs(app)
 
     @app.exception_handler(PKAError)

@@ -18,7 +18,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from assistant.api.app import create_app
-from assistant.security import check_access, key_matches, parse_keys, presented_key, redact
+from assistant.security import check_access, key_matches, presented_key, redact
 from core.config import Settings
 from ingest.pipeline import IngestLock
 from tests.servers import api_server, ingested_fixture_corpus
@@ -70,7 +70,6 @@ def test_redact_leaves_ordinary_questions_alone(text: str) -> None:
 
 
 def test_keys_and_access_rules() -> None:
-    assert parse_keys(" a, b,,c ") == ("a", "b", "c") and parse_keys("") == ()
     assert key_matches("b", ("a", "b")) and not key_matches("B", ("a", "b")) and not key_matches(None, ("a",))
     assert not key_matches("", ("",))
     assert presented_key({"authorization": "Bearer k1"}) == "k1"

@@ -26,6 +26,21 @@ def test_settings_from_environment(monkeypatch) -> None:
     assert s.data_dir == Path("/tmp/somewhere") and s.top_k == 7
 
 
+def test_comma_separated_settings_are_tuples_from_the_environment_and_dotenv(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PKA_API_KEYS", " k1, k2,,k3 ")
+    monkeypatch.setenv("PKA_TRUSTED_HOSTS", "api.example.org")
+    s = Settings(_env_file=None)
+    assert s.api_keys == ("k1", "k2", "k3") and s.trusted_hosts == ("api.example.org",)
+    assert s.admin_api_keys == () and s.cors_origins == ("http://127.0.0.1:8501", "http://localhost:8501")
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("PKA_ADMIN_API_KEYS=a1,a2\nPKA_CORS_ORIGINS=\n")
+    monkeypatch.delenv("PKA_API_KEYS")
+    s = Settings(_env_file=dotenv)
+    assert s.admin_api_keys == ("a1", "a2") and s.api_keys == ()
+    assert s.cors_origins == ("http://127.0.0.1:8501", "http://localhost:8501")  # empty: the default
+    assert Settings(_env_file=None, api_keys=["x", "y"]).api_keys == ("x", "y")
+
+
 def test_unsafe_settings_are_refused() -> None:
     with pytest.raises(ValidationError, match="PKA_CHUNK_MIN_CHARS"):
         Settings(chunk_min_chars=900, chunk_max_chars=500, _env_file=None)
