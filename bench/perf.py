@@ -552,7 +552,7 @@ def bench_query(
         }
         if asks:
             paths["/ask: service.ask"] = lambda i: service.ask(q(i))
-        paths["store.version() (per request)"] = lambda i: store.version()
+        paths["store.state() (per request)"] = lambda i: store.state()
         notes_by_path = {
             "bare: embed_query + collection.query(n_results=5)": "the vector store alone, as a bare /search would",
             "/search: service.search(top_k=5)": "hybrid: dense + BM25 + boosts + rerank",

@@ -78,7 +78,7 @@ class ChunkStore(SharedAccess):
         self._min_free_mb = min_free_mb
         self._gate = ReadWriteGate()
         self._generation = 0
-        self._version: str | None = None  # with a stamp: the committed state this client is known to be at
+        self._state: str | None = None  # with a stamp: the committed state this client is known to be at
         self._defer = 0
         self._dirty = False
         if stamp is not None:
@@ -97,7 +97,7 @@ class ChunkStore(SharedAccess):
             self._docs = client.get_or_create_collection(
                 f"{self._name}-documents", embedding_function=None, metadata={"kind": "documents"}
             )
-            # One record whose token changes on every commit: version() is a single get, whatever the size.
+            # One record whose token changes on every commit: state() is a single get, whatever the size.
             self._meta = client.get_or_create_collection(
                 f"{self._name}-meta", embedding_function=None, metadata={"kind": "meta"}
             )
@@ -144,7 +144,7 @@ class ChunkStore(SharedAccess):
         return str(got["documents"][0])
 
     @_reads
-    def version(self) -> str:
+    def state(self) -> str:
         """A token of the committed state: changes whenever a document is added, replaced or removed.
 
         Cheap (one record read; with a stamp, none until a commit) so that readers may check it on every request.
@@ -152,26 +152,27 @@ class ChunkStore(SharedAccess):
         (the embedded store) it is the state this client was opened at or has committed itself, so that another
         process's commits are followed only once they are published, by reopening.
         """
-        if self._stamp is not None and self._version is not None:
-            return self._version
-        self._version = self.live_version()
-        return self._version
+        if self._stamp is not None and self._state is not None:
+            return self._state
+        self._state = self.live_state()
+        return self._state
 
     @_reads
-    def live_version(self) -> str:
-        """The version as the store's files say now, read whatever this client knows (for /health)."""
+    def live_state(self) -> str:
+        """The state token as the store's files say now, read whatever this client knows (for /health)."""
         got = self._meta.get(ids=[_STATE_ID], include=["metadatas"])
         if got["ids"]:
             return str((got["metadatas"][0] or {}).get("version", ""))
-        parts = sorted(f"{r.doc_id}:{r.version}:{r.signature}" for r in self.document_records().values())
+        parts = sorted(f"{r.doc_id}:{r.doc_hash}:{r.signature}" for r in self.document_records().values())
         return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
 
     def _bump(self) -> None:
         token = uuid.uuid4().hex
+        # the state token, under the key stores on disk have
         self._meta.upsert(
             ids=[_STATE_ID], documents=["state"], metadatas=[{"version": token}], embeddings=[_DOC_VECTOR]
         )
-        self._version = token
+        self._state = token
 
     # ---- writes ----------------------------------------------------------------------------------------------
     def write_document(
@@ -202,7 +203,7 @@ class ChunkStore(SharedAccess):
         texts: list[str] = []
         metas: list[dict[str, Any]] = []
         vectors: list[np.ndarray] = []
-        versions: dict[str, str] = {}
+        doc_hashes: dict[str, str] = {}
         rec_metas: list[dict[str, Any]] = []
         for item in items:
             document, chunks = item.document, item.chunks
@@ -210,11 +211,11 @@ class ChunkStore(SharedAccess):
                 raise ValueError(f"{len(chunks)} chunks but {len(item.embeddings)} embeddings")
             found = {c.doc_hash for c in chunks}
             if len(found) > 1:
-                raise ValueError(f"chunks of {document.doc_id} carry {len(found)} versions; expected one")
-            if document.doc_id in versions:
+                raise ValueError(f"chunks of {document.doc_id} carry {len(found)} doc_hashes; expected one")
+            if document.doc_id in doc_hashes:
                 raise ValueError(f"{document.doc_id} appears twice in one write")
-            version = found.pop() if found else document.content_hash
-            versions[document.doc_id] = version
+            doc_hash = found.pop() if found else document.content_hash
+            doc_hashes[document.doc_id] = doc_hash
             for c in chunks:
                 cid, text, meta = chunk_to_record(c)
                 ids.append(cid)
@@ -227,7 +228,7 @@ class ChunkStore(SharedAccess):
                     **document.meta.model_dump(),
                     "media_type": document.media_type,
                     "content_hash": document.content_hash,
-                    "version": version,
+                    "version": doc_hash,  # the record's doc_hash, under the key stores on disk have
                     "file_hash": item.file_hash,
                     "signature": item.signature,
                     "n_chunks": len(chunks),
@@ -249,20 +250,20 @@ class ChunkStore(SharedAccess):
                 metadatas=[clean_meta(m) for m in rec_metas[lo : lo + self._batch]],
                 embeddings=[_DOC_VECTOR] * len(part),
             )
-        self._delete_stale(versions)
+        self._delete_stale(doc_hashes)
         self._bump()
         return [meta_to_record(i.document.doc_id, m) for i, m in zip(items, rec_metas, strict=True)]
 
-    def _delete_stale(self, versions: dict[str, str]) -> None:
-        """Delete the chunks of these documents that belong to another version than the one committed."""
-        doc_ids = list(versions)
+    def _delete_stale(self, doc_hashes: dict[str, str]) -> None:
+        """Delete the chunks of these documents whose doc_hash is not the one committed."""
+        doc_ids = list(doc_hashes)
         stale: list[str] = []
         for lo in range(0, len(doc_ids), 500):
             part = doc_ids[lo : lo + 500]
             where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
             got = self._chunks.get(where=where, include=["metadatas"])
             for cid, meta in zip(got["ids"], got["metadatas"], strict=True):
-                if versions.get(str(meta.get("doc_id"))) != meta.get("doc_hash"):
+                if doc_hashes.get(str(meta.get("doc_id"))) != meta.get("doc_hash"):
                     stale.append(cid)
         for lo in range(0, len(stale), self._batch):
             self._chunks.delete(ids=stale[lo : lo + self._batch])
@@ -277,7 +278,7 @@ class ChunkStore(SharedAccess):
     @_writes
     def sweep(self) -> int:
         """Delete chunks that no committed record owns (left by an interrupted run). Returns how many."""
-        committed = {d: r.version for d, r in self.document_records().items()}
+        committed = {d: r.doc_hash for d, r in self.document_records().items()}
         stale: list[str] = []
         for ids, _d, metas, _e in self._page(self._chunks, include=["metadatas"]):
             for cid, meta in zip(ids, metas, strict=True):
@@ -299,7 +300,7 @@ class ChunkStore(SharedAccess):
         """Every committed chunk in a stable order, with its embedding (or, with embeddings=False, an empty
         matrix: for a reader that has the vectors already, such as the retriever with its index cache).
         Chunks ingest flagged as planted instructions are left out unless flagged=True."""
-        committed = {d: r.version for d, r in self.document_records().items()}
+        committed = {d: r.doc_hash for d, r in self.document_records().items()}
         chunks: list[Chunk] = []
         vectors: list[np.ndarray] = []
         include = ["documents", "metadatas", "embeddings"] if embeddings else ["documents", "metadatas"]
@@ -329,7 +330,7 @@ class ChunkStore(SharedAccess):
             where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
             got = self._chunks.get(where=where, include=["documents", "metadatas"])
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                if meta.get("flag") and records[str(meta.get("doc_id"))].version == meta.get("doc_hash"):
+                if meta.get("flag") and records[str(meta.get("doc_id"))].doc_hash == meta.get("doc_hash"):
                     out.append(record_to_chunk(cid, str(text), meta))
         return sorted(out, key=lambda c: (c.doc_id, c.ordinal))
 

@@ -272,7 +272,7 @@ def chunk_document(document: Document, *, max_chars: int = 1000, min_chars: int 
     _classify(lines)
     blocks = _blocks(lines)
     pages = [s for s in document.spans if s.kind == "page"]
-    version = chunk_version(document, max_chars, min_chars)
+    chunks_hash = doc_hash(document, max_chars, min_chars)
 
     packs: list[_Pack] = []
     cur = _Pack()
@@ -302,7 +302,7 @@ def chunk_document(document: Document, *, max_chars: int = 1000, min_chars: int 
             if not text[s:e].strip():
                 continue
             context = " | ".join(p for p in (document.meta.title, section, review, header) if p)
-            chunks.append(_make_chunk(document, len(chunks), s, e, section, kind, context, pages, version))
+            chunks.append(_make_chunk(document, len(chunks), s, e, section, kind, context, pages, chunks_hash))
     return chunks
 
 
@@ -320,7 +320,7 @@ def _pack_kind(pack: _Pack) -> str:
     return "text"
 
 
-def chunk_version(document: Document, max_chars: int, min_chars: int) -> str:
+def doc_hash(document: Document, max_chars: int, min_chars: int) -> str:
     """What a document's chunks were made from: its text and the chunker's version and settings. A change of
     either replaces all of its chunks."""
     key = f"{document.content_hash}:{signature(max_chars, min_chars)}"
@@ -336,14 +336,14 @@ def _make_chunk(
     kind: str,
     context: str,
     pages: list,
-    version: str,
+    chunks_hash: str,
 ) -> Chunk:
     page = None
     for span in pages:
         if span.start <= start < span.end or (span.start <= start and span is pages[-1]):
             page = int(span.label)
             break
-    digest = hashlib.blake2b(f"{document.doc_id}:{version}:{start}:{end}".encode(), digest_size=12).hexdigest()
+    digest = hashlib.blake2b(f"{document.doc_id}:{chunks_hash}:{start}:{end}".encode(), digest_size=12).hexdigest()
     return Chunk(
         chunk_id=digest,
         doc_id=document.doc_id,
@@ -355,7 +355,7 @@ def _make_chunk(
         page=page,
         kind=kind,
         context=context,
-        doc_hash=version,
+        doc_hash=chunks_hash,
         title=document.meta.title,
         doc_type=document.meta.doc_type,
         partnership=document.meta.partnership,

@@ -301,10 +301,10 @@ def _routes(app: FastAPI) -> None:
     def health(service: ServiceDep) -> Health | JSONResponse:
         """200 when the store can be read now (a live read, not what this process remembers); 503 when not."""
         try:
-            service.store.live_version()
+            service.store.live_state()
             docs = len(service.documents())
             chunks = len(service.retriever.chunks)
-            current = service.retriever.version == service.store.version()
+            current = service.retriever.version == service.store.state()
         except PKAError as exc:
             body = Health(
                 status="degraded",

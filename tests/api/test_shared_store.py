@@ -73,10 +73,10 @@ def test_a_stamp_from_another_process_reopens_the_client(tmp_path: Path, setting
 
     store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
     ingest_corpus(settings, embedder=embedder, store=store)
-    before = store.version()
+    before = store.state()
     generation = store._generation
     (settings.data_dir / STAMP_FILE).write_text(stamp)
-    assert store.version() == before  # the same committed state, read through a fresh client
+    assert store.state() == before  # the same committed state, read through a fresh client
     assert store._generation == generation + (1 if stamp.startswith("12345") else 0)
     assert len(store.document_records()) == 3
 

@@ -242,7 +242,7 @@ def test_a_slow_rebuild_runs_in_the_background_while_requests_use_the_previous_i
     before = retriever.version
     (settings.knowledge_dir / "zebra.md").write_text(NEW_TEXT, encoding="utf-8")
     assert ingest_corpus(settings, embedder=embedder, store=retriever.store).ok
-    assert retriever.store.version() != before
+    assert retriever.store.state() != before
     release, started = threading.Event(), threading.Event()
     real_load = retriever.store.load_all
 
@@ -263,7 +263,7 @@ def test_a_slow_rebuild_runs_in_the_background_while_requests_use_the_previous_i
         if retriever.version != before:
             break
         time.sleep(0.05)
-    assert retriever.version == retriever.store.version()
+    assert retriever.version == retriever.store.state()
     assert "quarzel" in retriever.search("quarzel audit", top_k=1)[0].chunk.text
 
 
@@ -305,4 +305,4 @@ def test_a_failed_background_rebuild_keeps_the_index_serving_and_is_tried_again(
         if retriever.version != before:
             break
         time.sleep(0.05)
-    assert len(calls) == 2 and retriever.version == retriever.store.version()
+    assert len(calls) == 2 and retriever.version == retriever.store.state()

@@ -53,7 +53,7 @@ def test_ingest_and_ask_round_trip_against_a_chroma_server(server_settings: Sett
     assert answer.answer
     # a second process's view (a fresh client) sees the same committed state and version
     other = open_store(server_settings, embedder_id=embedder.model_id, dim=embedder.dim)
-    assert other.version() == store.version() and other.count() == store.count()
+    assert other.state() == store.state() and other.count() == store.count()
 
 
 @pytest.mark.slow

@@ -92,7 +92,7 @@ class StoreContract:
 
     def test_write_then_read_back(self, store, embedder) -> None:
         record = self._write(store, embedder, "a.txt", "alpha beta gamma delta " * 20, "v1")
-        assert record.n_chunks == 3 and record.version == "v1"
+        assert record.n_chunks == 3 and record.doc_hash == "v1"
         loaded = store.load_all()
         assert [c.chunk_id for c in loaded.chunks] == ["a.txt-v1-0", "a.txt-v1-1", "a.txt-v1-2"]
         assert loaded.embeddings.shape == (3, embedder.dim)
@@ -101,17 +101,17 @@ class StoreContract:
         assert store.document_text("a.txt").startswith("alpha beta")
         assert store.document_text("missing") is None
 
-    def test_version_changes_on_every_commit_and_only_then(self, store, embedder) -> None:
-        v0 = store.version()
-        assert store.version() == v0
+    def test_state_changes_on_every_commit_and_only_then(self, store, embedder) -> None:
+        v0 = store.state()
+        assert store.state() == v0
         self._write(store, embedder, "a.txt", "alpha " * 50, "v1")
-        v1 = store.version()
-        assert v1 != v0 and store.version() == v1
+        v1 = store.state()
+        assert v1 != v0 and store.state() == v1
         self._write(store, embedder, "a.txt", "beta " * 50, "v2")
-        v2 = store.version()
+        v2 = store.state()
         assert v2 not in (v0, v1)
         store.delete_document("a.txt")
-        assert store.version() != v2
+        assert store.state() != v2
 
     def test_replacing_a_document_leaves_only_its_new_chunks(self, store, embedder) -> None:
         self._write(store, embedder, "a.txt", "alpha " * 50, "v1", n=4)
@@ -142,9 +142,9 @@ class StoreContract:
             embeddings=[np.ones(embedder.dim).tolist()],
         )
         assert orphan.chunk_id not in {c.chunk_id for c in store.load_all().chunks}
-        before = store.version()
+        before = store.state()
         assert store.sweep() == 1
-        assert store.count() == 3 and store.version() != before
+        assert store.count() == 3 and store.state() != before
 
     def test_query_finds_the_nearest_chunk(self, store, embedder) -> None:
         self._write(store, embedder, "a.txt", "safeguarding board minutes about neglect " * 10, "v1")

@@ -45,10 +45,10 @@ def test_ingest_then_reingest_is_idempotent(settings, embedder, store) -> None:
     assert first.ok and sorted(first.added) == ["briefing.md", "minutes.txt", "procedure.html"]
     n = store.count()
     assert n == first.chunks_total > 0
-    version = store.version()
+    version = store.state()
     second = ingest_corpus(settings, embedder=embedder, store=store)
     assert second.chunks_written == 0 and len(second.unchanged) == 3
-    assert store.count() == n and store.version() == version
+    assert store.count() == n and store.state() == version
 
 
 def test_changed_file_replaces_its_chunks_and_removed_file_goes(settings, embedder, store, knowledge: Path) -> None:
@@ -168,7 +168,7 @@ def test_killed_ingest_leaves_old_or_new_never_a_mix(settings, embedder, store, 
     assert old <= {c.chunk_id for c in loaded}  # the old documents are intact
     for doc_id, record in records.items():  # each committed document is complete: all of its chunks, one version
         mine = [c for c in loaded if c.doc_id == doc_id]
-        assert len(mine) == record.n_chunks and {c.doc_hash for c in mine} == {record.version}
+        assert len(mine) == record.n_chunks and {c.doc_hash for c in mine} == {record.doc_hash}
     report = ingest_corpus(settings, embedder=embedder, store=survivor)  # the next run completes the job
     assert report.ok and len(survivor.document_records()) == 43
 
