@@ -20,8 +20,8 @@ model abstains with the fixed phrase but the extractive path answers, the extrac
 sources word for word, so it is checkable, and a small model's abstention is more often a miss than a finding. The
 model's abstention is trusted only when the extractive path abstains too.
 
-Imports: stdlib, core, assistant.compose (Composition), pybreaker, tenacity, langchain-openai (lazily, when a model
-is configured).
+Imports: stdlib, core, assistant.compose (Composition), assistant.llm_guard, pybreaker, langchain-openai (lazily,
+when a model is configured).
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pybreaker
-import tenacity
 
 from assistant.citing import citation
 from assistant.compose import Composition
+from assistant.llm_guard import circuit_breaker, retries
 from core.config import Settings
 from core.contracts import FALLBACK_REASONS
 from core.text import NUMBER_WORDS, normalise, sentence_spans, terms, words
@@ -89,51 +89,6 @@ class Outcome:
     fallback_reason: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     draft: str = ""  # the model's raw reply (for evals and debugging; never shown as an answer)
-
-
-# ---- circuit breaker and retries -------------------------------------------------------------------------------
-
-
-class _LogOpening(pybreaker.CircuitBreakerListener):
-    def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
-        if new_state is not None and new_state.name == pybreaker.STATE_OPEN:
-            log.warning("LLM circuit breaker open for %.0f s", cb.reset_timeout)
-
-
-def circuit_breaker(failures: int, cooldown_s: float) -> pybreaker.CircuitBreaker:
-    """After `failures` failed answers in a row, refuse calls for `cooldown_s`; then let one through (half-open),
-    whose failure re-opens it at once. The failing call that trips it raises its own LLMFailure (its code is the
-    fallback reason); refused calls raise pybreaker.CircuitBreakerError. pybreaker times the cooldown on the wall
-    clock (a clock step shifts it by as much), which is fine for a cooldown of seconds."""
-    return pybreaker.CircuitBreaker(
-        fail_max=failures, reset_timeout=cooldown_s, listeners=[_LogOpening()], throw_new_error_on_trip=False
-    )
-
-
-def _worth_retrying(exc: BaseException) -> bool:
-    return isinstance(exc, LLMFailure) and exc.code != "llm_timeout"
-
-
-def _retries(attempts: int, deadline: float, on_token: OnToken | None) -> tenacity.Retrying:
-    """Up to `attempts` calls, none started in the last 50 ms before the deadline, no retry after a timeout; each
-    retry first sends RESET to on_token (the text streamed so far is void). The last failure is raised."""
-
-    def before(state: tenacity.RetryCallState) -> None:
-        if state.attempt_number > 1 and on_token is not None:
-            on_token(RESET)
-
-    def after(state: tenacity.RetryCallState) -> None:
-        if state.outcome is not None and state.outcome.failed:
-            log.warning("LLM call %d failed: %s", state.attempt_number, state.outcome.exception())
-
-    return tenacity.Retrying(
-        stop=tenacity.stop_any(tenacity.stop_after_attempt(attempts), lambda _: time.monotonic() >= deadline - 0.05),
-        retry=tenacity.retry_if_exception(_worth_retrying),
-        wait=tenacity.wait_none(),
-        before=before,
-        after=after,
-        reraise=True,
-    )
 
 
 # ---- the model -------------------------------------------------------------------------------------------------
@@ -415,7 +370,13 @@ class Generator:
             return reply
 
         try:
-            reply = self.breaker.call(_retries(s.llm_retries + 1, deadline, on_token), reply_once)
+            attempts = retries(
+                s.llm_retries + 1,
+                deadline,
+                retry_if=lambda exc: isinstance(exc, LLMFailure) and exc.code != "llm_timeout",
+                on_retry=None if on_token is None else lambda: on_token(RESET),  # what was streamed is void
+            )
+            reply = self.breaker.call(attempts, reply_once)
         except pybreaker.CircuitBreakerError:
             return Outcome(extractive, "extractive", "circuit_open")
         except LLMFailure as exc:
