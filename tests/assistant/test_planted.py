@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from assistant.answer_safety import WITHHELD, ContactGuard, is_refer_or_report_question, make_safe
-from assistant.safeguarding import Signposting
 from assistant.service import build_service
+from assistant.signposting import Signposting
 from core.config import Settings
 from core.embeddings import HashingEmbedder
 from core.flagging import flag_sentence, flag_text

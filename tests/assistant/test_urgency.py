@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.safeguarding import is_urgent
 from assistant.service import build_service
-from assistant.urgency import FEATURES, WEIGHTS_PATH, Lexicon, UrgencyDetector, structural
+from assistant.urgency import FEATURES, WEIGHTS_PATH, Lexicon, UrgencyDetector, is_urgent, structural
 from assistant.urgency_train import load_labelled, recall_threshold, train
 from core.config import Settings
 from core.embeddings import HashingEmbedder
