@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from assistant.generate import RESET, OnToken
-from assistant.safeguarding import Signposting
+from assistant.signposting import Signposting
 from core.flagging import flag_sentence
 from core.text import sentence_spans
 from core.types import Citation

@@ -1,11 +1,10 @@
 """The model behind generative answers: a streaming call to any OpenAI-compatible chat endpoint (LangChain's
-ChatOpenAI, imported when a model is configured), and the circuit breaker that stops calling one that keeps failing.
+ChatOpenAI, imported when a model is configured), (its circuit breaker and retries are in assistant.llm_guard).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,38 +23,6 @@ class LLMFailure(Exception):
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(detail or code)
         self.code = code
-
-
-class CircuitBreaker:
-    """After `failures` failed calls in a row, refuse calls for `cooldown_s`; then let one through (half-open)."""
-
-    def __init__(self, failures: int, cooldown_s: float, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.failures = failures
-        self.cooldown_s = cooldown_s
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._count = 0
-        self._open_until = 0.0
-        self._tripped = False  # opened and not yet closed by a success: a failed trial call re-opens it at once
-
-    def allow(self) -> bool:
-        with self._lock:
-            return self.clock() >= self._open_until
-
-    def success(self) -> None:
-        with self._lock:
-            self._count = 0
-            self._open_until = 0.0
-            self._tripped = False
-
-    def failure(self) -> None:
-        with self._lock:
-            self._count += 1
-            if self._tripped or self._count >= self.failures:
-                self._open_until = self.clock() + self.cooldown_s
-                self._count = 0
-                self._tripped = True
-                log.warning("LLM circuit breaker open for %.0f s", self.cooldown_s)
 
 
 class ChatModel:

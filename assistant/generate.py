@@ -20,8 +20,8 @@ model abstains with the fixed phrase but the extractive path answers, the extrac
 sources word for word, so it is checkable, and a small model's abstention is more often a miss than a finding. The
 model's abstention is trusted only when the extractive path abstains too.
 
-The parts: the model and its circuit breaker (assistant.chat_model), the prompt (assistant.llm_prompt), the checks
-(assistant.citation_check); here, the Generator that joins them.
+The parts: the model (assistant.chat_model), its circuit breaker and retries (assistant.llm_guard), the
+prompt (assistant.llm_prompt), the checks (assistant.citation_check); here, the Generator that joins them.
 """
 
 from __future__ import annotations
@@ -31,9 +31,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from assistant.chat_model import RESET, ChatModel, CircuitBreaker, LLMFailure, OnToken
+import pybreaker
+
+from assistant.chat_model import RESET, ChatModel, LLMFailure, OnToken
 from assistant.citation_check import Checked, Enforced, enforce
 from assistant.compose import Composition
+from assistant.llm_guard import circuit_breaker, retries
 from assistant.llm_prompt import ABSTAIN_PHRASE, build_prompt, format_sources, load_prompt
 from core.config import Settings
 from core.contracts import FALLBACK_REASONS
@@ -45,7 +48,6 @@ __all__ = [  # the names callers import from here
     "RESET",
     "ChatModel",
     "Checked",
-    "CircuitBreaker",
     "Enforced",
     "Generator",
     "LLMFailure",
@@ -80,7 +82,7 @@ class Generator:
     def __init__(self, settings: Settings, *, model: ChatModel | None = None) -> None:
         self.settings = settings
         self.model = model or ChatModel(settings)
-        self.breaker = CircuitBreaker(settings.llm_breaker_failures, settings.llm_breaker_cooldown_s)
+        self.breaker = circuit_breaker(settings.llm_breaker_failures, settings.llm_breaker_cooldown_s)
 
     def answer(
         self,
@@ -96,33 +98,32 @@ class Generator:
             return Outcome(extractive, "extractive", "extractive_abstained")
         if not hits:
             return Outcome(extractive, "extractive", "extractive_abstained")
-        if not self.breaker.allow():
-            return Outcome(extractive, "extractive", "circuit_open")
         sources = hits[: s.llm_sources]
         system, user = build_prompt(question, standalone, [h.chunk for h in sources])
         t0 = time.perf_counter()
         deadline = time.monotonic() + s.llm_timeout_s
-        reply, failure = "", None
-        for attempt in range(s.llm_retries + 1):
-            if attempt and on_token is not None:
-                on_token(RESET)
-            try:
-                reply = self.model.stream(system, user, deadline=deadline, on_token=on_token)
-                if not reply.strip():
-                    raise LLMFailure("llm_empty")
-                failure = None
-                break
-            except LLMFailure as exc:
-                failure = exc
-                log.warning("LLM call %d failed: %s", attempt + 1, exc)
-                if exc.code == "llm_timeout" or time.monotonic() >= deadline - 0.05:
-                    break
+
+        def reply_once() -> str:
+            reply = self.model.stream(system, user, deadline=deadline, on_token=on_token)
+            if not reply.strip():
+                raise LLMFailure("llm_empty")
+            return reply
+
+        try:
+            attempts = retries(
+                s.llm_retries + 1,
+                deadline,
+                retry_if=lambda exc: isinstance(exc, LLMFailure) and exc.code != "llm_timeout",
+                on_retry=None if on_token is None else lambda: on_token(RESET),  # what was streamed is void
+            )
+            reply = self.breaker.call(attempts, reply_once)
+        except pybreaker.CircuitBreakerError:
+            return Outcome(extractive, "extractive", "circuit_open")
+        except LLMFailure as exc:
+            timings = {"generate": round((time.perf_counter() - t0) * 1000, 2)}
+            return Outcome(extractive, "extractive", exc.code, timings)
         t1 = time.perf_counter()
         timings = {"generate": round((t1 - t0) * 1000, 2)}
-        if failure is not None:
-            self.breaker.failure()
-            return Outcome(extractive, "extractive", failure.code, timings)
-        self.breaker.success()
         checked = enforce(reply, sources, min_overlap=s.llm_min_overlap)
         timings["enforce"] = round((time.perf_counter() - t1) * 1000, 2)
         dropped = [c for c in checked.sentences if c.dropped]

@@ -1,27 +1,23 @@
 """What a general document assistant misses: answers from the review index (one review, or the themes across all
-of them), a "which one?" answer for ambiguous review names, and the urgent-concern safety path.
+of them), a "which one?" answer for ambiguous review names, and the urgent-concern safety path (the detector is
+assistant.urgency, the fixed steps assistant.signposting).
 
-Imports: stdlib, pyyaml, core, assistant. Every line it writes is quoted from, and cited to, a stored passage,
+Imports: stdlib, core, assistant. Every line it writes is quoted from, and cited to, a stored passage,
 except the fixed signposting configured in knowledge/signposting.yaml.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from assistant.citing import Citer
 from assistant.compose import Composition
 from assistant.query import Query, QueryParser
 from assistant.retrieval import Retriever
 from assistant.reviews import Review, Theme, build_index, label, load_themes, theme_counts
-from assistant.urgency import detector_for
-from core.embeddings import Embedder
-from core.errors import BadInput
+from assistant.signposting import Signposting
+from assistant.urgency import is_urgent
 from core.text import terms
 from core.types import Chunk
 
@@ -41,52 +37,6 @@ _KIND_WORDS = {
 }
 
 
-# ---- urgent concern -----------------------------------------------------------------------------------------
-def is_urgent(question: str, embedder: Embedder | None = None) -> bool:
-    """A message that describes a live risk to a particular child, rather than asking what the documents say.
-
-    Decided by the classifier in assistant.urgency, over `embedder`'s sentence embedding of the message (pass the
-    service's own) and structural signals; with no embedder, or one it was not fitted for, by the structural
-    signals alone.
-    """
-    return detector_for(embedder).is_urgent(question)
-
-
-@dataclass
-class Signposting:
-    default: dict[str, str] = field(default_factory=dict)
-    partnerships: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: Path) -> Signposting:
-        if not path.exists():
-            return cls(default={"immediate_danger": "If a child is in immediate danger, call 999 now."})
-        try:
-            data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise BadInput(f"{path} is not valid YAML: {exc}") from exc
-        return cls(
-            default={k: str(v or "") for k, v in (data.get("default") or {}).items()},
-            partnerships={
-                str(p): {k: str(v or "") for k, v in (b or {}).items()}
-                for p, b in (data.get("partnerships") or {}).items()
-            },
-        )
-
-    def text(self, partnership: str = "") -> str:
-        block = {**self.default, **self.partnerships.get(partnership, {})}
-        lines = ["**If this is about a child you are worried about now:**"]
-        if block.get("immediate_danger"):
-            lines.append(f"- {block['immediate_danger']}")
-        for key, phone in (("front_door", "front_door_phone"), ("out_of_hours", "out_of_hours_phone")):
-            if block.get(key):
-                lines.append(f"- {block[key]}" + (f" ({block[phone]})" if block.get(phone) else ""))
-        if block.get("escalation"):
-            lines.append(f"- {block['escalation']}")
-        lines.append("This assistant does not replace your professional judgement or your safeguarding procedures.")
-        return "\n".join(lines)
-
-
 # ---- the service ------------------------------------------------------------------------------------------------
 class Safeguarding:
     def __init__(self, retriever: Retriever, *, themes_path: Path, signposting_path: Path) -> None:
@@ -99,7 +49,7 @@ class Safeguarding:
         self._partnership_of: dict[str, str] = {}
 
     def is_urgent(self, question: str) -> bool:
-        """is_urgent() with the embedder the retriever already holds (one model in memory, not two)."""
+        """assistant.urgency.is_urgent() with the embedder the retriever already holds (one model in memory)."""
         return is_urgent(question, self.retriever.embedder)
 
     def reviews(self) -> list[Review]:

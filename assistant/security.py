@@ -15,11 +15,6 @@ OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/openapi.j
 OPEN_PREFIXES = ("/docs/assets/",)  # Swagger UI's own script and stylesheet (assistant.api.docs)
 
 
-def parse_keys(raw: str) -> tuple[str, ...]:
-    """`"a, b,,c"` -> `("a", "b", "c")`."""
-    return tuple(k.strip() for k in raw.split(",") if k.strip())
-
-
 def key_matches(presented: str | None, keys: Iterable[str]) -> bool:
     """Constant-time comparison against every key (no early exit, so timing says nothing about which matched)."""
     if not presented:

@@ -291,3 +291,13 @@ def detector_for(embedder: Embedder | None) -> UrgencyDetector:
         if detector is None:
             detector = _detectors[embedder] = UrgencyDetector(embedder)
         return detector
+
+
+def is_urgent(question: str, embedder: Embedder | None = None) -> bool:
+    """A message that describes a live risk to a particular child, rather than asking what the documents say.
+
+    Decided by the classifier in assistant.urgency, over `embedder`'s sentence embedding of the message (pass the
+    service's own) and structural signals; with no embedder, or one it was not fitted for, by the structural
+    signals alone.
+    """
+    return detector_for(embedder).is_urgent(question)

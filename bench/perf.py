@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
-import math
 import os
 import platform
 import resource
@@ -30,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from evals.metrics import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "data" / "bench-cache"
@@ -82,11 +83,8 @@ def disk_mb(path: Path) -> float:
     return total / (1024 * 1024)
 
 
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]  # nearest rank
+def nearest_rank(values: list[float], p: float) -> float:
+    return percentile(values, p, method="inverted_cdf") if values else float("nan")
 
 
 @dataclass
@@ -96,8 +94,8 @@ class Timings:
 
     def row(self, note: str = "") -> str:
         return (
-            f"| {self.name} | {len(self.ms)} | {percentile(self.ms, 50):.1f} | {percentile(self.ms, 95):.1f} | "
-            f"{percentile(self.ms, 99):.1f} | {note} |"
+            f"| {self.name} | {len(self.ms)} | {nearest_rank(self.ms, 50):.1f} | {nearest_rank(self.ms, 95):.1f} | "
+            f"{nearest_rank(self.ms, 99):.1f} | {note} |"
         )
 
 
@@ -379,7 +377,7 @@ def recall_at_10(
         top = top10(got)
         if len(top):
             hits += int(((truth[top] @ q) >= cut - 1e-5).sum())
-    return hits / (10 * len(queries)), percentile(ms, 95)
+    return hits / (10 * len(queries)), nearest_rank(ms, 95)
 
 
 def dense_path(settings, n: int, candidates: int) -> str:  # core.config.Settings
@@ -554,7 +552,7 @@ def bench_query(
         }
         if asks:
             paths["/ask: service.ask"] = lambda i: service.ask(q(i))
-        paths["store.version() (per request)"] = lambda i: store.version()
+        paths["store.state() (per request)"] = lambda i: store.state()
         notes_by_path = {
             "bare: embed_query + collection.query(n_results=5)": "the vector store alone, as a bare /search would",
             "/search: service.search(top_k=5)": "hybrid: dense + BM25 + boosts + rerank",

@@ -9,10 +9,21 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _comma_separated(value: object) -> object:
+    """`PKA_X=a, b,,c` -> `("a", "b", "c")`; a list or tuple (from code) is validated as it is."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+# A setting written `a,b,c` in the environment or .env (NoDecode: not read as JSON), a tuple of strings in code.
+CommaSeparated = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_separated)]
 
 
 class Settings(BaseSettings):
@@ -77,12 +88,12 @@ class Settings(BaseSettings):
 
     # Feedback, access and request limits
     feedback_retention_days: int = Field(365, ge=1)
-    api_keys: str = ""  # comma-separated; when set, every route but /health needs one
-    admin_api_keys: str = ""  # comma-separated; guard the /admin routes
+    api_keys: CommaSeparated = ()  # comma-separated; when set, every route but /health needs one
+    admin_api_keys: CommaSeparated = ()  # comma-separated; guard the /admin routes
     max_request_bytes: int = Field(64 * 1024, ge=1024)
     request_timeout_s: float = Field(30.0, gt=0)
-    cors_origins: str = "http://127.0.0.1:8501,http://localhost:8501"  # comma-separated
-    trusted_hosts: str = "*"  # comma-separated Host names the API answers (`*.example.org` allowed); `*`: any
+    cors_origins: CommaSeparated = ("http://127.0.0.1:8501", "http://localhost:8501")  # comma-separated
+    trusted_hosts: CommaSeparated = ("*",)  # comma-separated Host names the API answers (`*.example.org`); `*`: any
     # Connections: an idle keep-alive connection is closed after keep_alive_timeout_s; one that has not sent a whole
     # request's headers within header_timeout_s (of opening, or of the last response) too. max_concurrency: most
     # connections plus requests in flight before new requests get 503 (0: no limit).

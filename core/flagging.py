@@ -123,7 +123,7 @@ _RELAY = re.compile(
 
 @dataclass(frozen=True)
 class Flag:
-    kind: str  # "override", "addressed" or "duty"
+    category: str  # "override", "addressed" or "duty"
     sentence: str
     start: int  # offsets of the sentence in the text given
     end: int
@@ -133,7 +133,7 @@ class Flag:
             "override": "tells the reader to ignore instructions",
             "addressed": "is written as an instruction to an assistant",
             "duty": "tells the reader not to refer or report, against the safeguarding duty",
-        }[self.kind]
+        }[self.category]
         sentence = self.sentence if len(self.sentence) <= 160 else self.sentence[:157] + "…"
         return f"{what}: “{sentence}”"
 
@@ -251,9 +251,9 @@ def flag_text(text: str) -> list[Flag]:
     """Every sentence of the text that reads as a planted instruction, in order."""
     out = []
     for a, b in sentence_spans(text):
-        kind = flag_sentence(text[a:b])
-        if kind:
-            out.append(Flag(kind=kind, sentence=text[a:b], start=a, end=b))
+        category = flag_sentence(text[a:b])
+        if category:
+            out.append(Flag(category=category, sentence=text[a:b], start=a, end=b))
     return out
 
 
@@ -264,4 +264,3 @@ def flag_chunks(chunks: Iterable[Chunk]) -> list[Chunk]:
         flags = flag_text(chunk.text)
         out.append(chunk.model_copy(update={"flag": flags[0].describe()}) if flags else chunk)
     return out
-

@@ -20,7 +20,7 @@ class DocumentRecord:
     meta: DocumentMeta
     media_type: str
     content_hash: str
-    version: str  # the doc_hash its committed chunks carry: content and chunking together
+    doc_hash: str  # the doc_hash its committed chunks carry: content and chunking together
     file_hash: str
     signature: str  # chunker version + settings + embedder: a change re-chunks and re-embeds
     n_chunks: int
@@ -70,13 +70,14 @@ def meta_to_record(doc_id: str, meta: dict[str, Any]) -> DocumentRecord:
         meta=DocumentMeta(**fields),
         media_type=str(meta.get("media_type", "")),
         content_hash=str(meta.get("content_hash", "")),
-        version=str(meta.get("version", meta.get("content_hash", ""))),
+        doc_hash=str(meta.get("version", meta.get("content_hash", ""))),  # stored as "version" (older stores)
         file_hash=str(meta.get("file_hash", "")),
         signature=str(meta.get("signature", "")),
         n_chunks=int(meta.get("n_chunks", 0)),
         chars=int(meta.get("chars", 0)),
         flagged=int(meta.get("flagged", 0)),
     )
+
 
 def flagged_row(c: Chunk) -> dict[str, object]:
     """One flagged passage as the API and `pka flagged --json` show it."""

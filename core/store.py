@@ -87,7 +87,7 @@ class ChunkStore(StoreWrites):
         self._min_free_mb = min_free_mb
         self._gate = ReadWriteGate()
         self._generation = 0
-        self._version: str | None = None  # with a stamp: the committed state this client is known to be at
+        self._state: str | None = None  # with a stamp: the committed state this client is known to be at
         self._defer = 0
         self._dirty = False
         if stamp is not None:
@@ -106,7 +106,7 @@ class ChunkStore(StoreWrites):
             self._docs = client.get_or_create_collection(
                 f"{self._name}-documents", embedding_function=None, metadata={"kind": "documents"}
             )
-            # One record whose token changes on every commit: version() is a single get, whatever the size.
+            # One record whose token changes on every commit: state() is a single get, whatever the size.
             self._meta = client.get_or_create_collection(
                 f"{self._name}-meta", embedding_function=None, metadata={"kind": "meta"}
             )
@@ -153,7 +153,7 @@ class ChunkStore(StoreWrites):
         return str(got["documents"][0])
 
     @_reads
-    def version(self) -> str:
+    def state(self) -> str:
         """A token of the committed state: changes whenever a document is added, replaced or removed.
 
         Cheap (one record read; with a stamp, none until a commit) so that readers may check it on every request.
@@ -161,18 +161,18 @@ class ChunkStore(StoreWrites):
         (the embedded store) it is the state this client was opened at or has committed itself, so that another
         process's commits are followed only once they are published, by reopening.
         """
-        if self._stamp is not None and self._version is not None:
-            return self._version
-        self._version = self.live_version()
-        return self._version
+        if self._stamp is not None and self._state is not None:
+            return self._state
+        self._state = self.live_state()
+        return self._state
 
     @_reads
-    def live_version(self) -> str:
-        """The version as the store's files say now, read whatever this client knows (for /health)."""
+    def live_state(self) -> str:
+        """The state token as the store's files say now, read whatever this client knows (for /health)."""
         got = self._meta.get(ids=[STATE_ID], include=["metadatas"])
         if got["ids"]:
             return str((got["metadatas"][0] or {}).get("version", ""))
-        parts = sorted(f"{r.doc_id}:{r.version}:{r.signature}" for r in self.document_records().values())
+        parts = sorted(f"{r.doc_id}:{r.doc_hash}:{r.signature}" for r in self.document_records().values())
         return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
 
     # ---- reads -----------------------------------------------------------------------------------------------
@@ -185,7 +185,7 @@ class ChunkStore(StoreWrites):
         """Every committed chunk in a stable order, with its embedding (or, with embeddings=False, an empty
         matrix: for a reader that has the vectors already, such as the retriever with its index cache).
         Chunks ingest flagged as planted instructions are left out unless flagged=True."""
-        committed = {d: r.version for d, r in self.document_records().items()}
+        committed = {d: r.doc_hash for d, r in self.document_records().items()}
         chunks: list[Chunk] = []
         vectors: list[np.ndarray] = []
         include = ["documents", "metadatas", "embeddings"] if embeddings else ["documents", "metadatas"]
@@ -215,7 +215,7 @@ class ChunkStore(StoreWrites):
             where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
             got = self._chunks.get(where=where, include=["documents", "metadatas"])
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                if meta.get("flag") and records[str(meta.get("doc_id"))].version == meta.get("doc_hash"):
+                if meta.get("flag") and records[str(meta.get("doc_id"))].doc_hash == meta.get("doc_hash"):
                     out.append(record_to_chunk(cid, str(text), meta))
         return sorted(out, key=lambda c: (c.doc_id, c.ordinal))
 

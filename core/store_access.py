@@ -118,7 +118,7 @@ class SharedAccess:
     _gate: ReadWriteGate
     _opener: Callable[[], Any] | None
     _generation: int
-    _version: str | None
+    _state: str | None
     _defer: int
     _dirty: bool
     _client: Any
@@ -137,9 +137,9 @@ class SharedAccess:
         if found is None:
             return
         if found.ours:  # another store object of this process: the shared client already sees it
-            self._version = None
+            self._state = None
             return
-        if found.token != self._version:
+        if found.token != self._state:
             self._reopen(f"process {found.pid} committed a new version", self._generation)
 
     def _reopen(self, reason: str, generation: int) -> None:
@@ -151,7 +151,7 @@ class SharedAccess:
             log.info("reopening the vector store: %s", reason)
             release_client(self._client)
             self._attach(self._opener())
-            self._version = None
+            self._state = None
             self._generation += 1
 
     @contextlib.contextmanager
@@ -172,7 +172,7 @@ class SharedAccess:
 
     def _publish(self) -> None:
         if self._dirty and self._stamp is not None:
-            self._stamp.write(self._version or uuid.uuid4().hex)
+            self._stamp.write(self._state or uuid.uuid4().hex)
         self._dirty = False
 
     def _ensure_space(self, need_bytes: int, what: str) -> None:

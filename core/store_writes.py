@@ -1,5 +1,5 @@
 """ChunkStore's writes (core.store has its reads). A document's record is its commit point: chunks are written first,
-the record second, stale chunks deleted last; each commit changes the store's version token (one record in the
+the record second, stale chunks deleted last; each commit changes the store's state token (one record in the
 meta collection). Writes check free space first and fail as 503s that say why (core.store_access).
 """
 
@@ -26,9 +26,9 @@ class StoreWrites(SharedAccess):
     dim: int
     _chunks: Any  # the chunks' chroma collection
     _docs: Any  # the document records'
-    _meta: Any  # the version token's
+    _meta: Any  # the state token's
     _batch: int
-    _version: str | None
+    _state: str | None
 
     if TYPE_CHECKING:
 
@@ -41,7 +41,7 @@ class StoreWrites(SharedAccess):
     def _bump(self) -> None:
         token = uuid.uuid4().hex
         self._meta.upsert(ids=[STATE_ID], documents=["state"], metadatas=[{"version": token}], embeddings=[DOC_VECTOR])
-        self._version = token
+        self._state = token
 
     def write_document(
         self,
@@ -71,7 +71,7 @@ class StoreWrites(SharedAccess):
         texts: list[str] = []
         metas: list[dict[str, Any]] = []
         vectors: list[np.ndarray] = []
-        versions: dict[str, str] = {}
+        doc_hashes: dict[str, str] = {}
         rec_metas: list[dict[str, Any]] = []
         for item in items:
             document, chunks = item.document, item.chunks
@@ -79,11 +79,11 @@ class StoreWrites(SharedAccess):
                 raise ValueError(f"{len(chunks)} chunks but {len(item.embeddings)} embeddings")
             found = {c.doc_hash for c in chunks}
             if len(found) > 1:
-                raise ValueError(f"chunks of {document.doc_id} carry {len(found)} versions; expected one")
-            if document.doc_id in versions:
+                raise ValueError(f"chunks of {document.doc_id} carry {len(found)} doc_hashes; expected one")
+            if document.doc_id in doc_hashes:
                 raise ValueError(f"{document.doc_id} appears twice in one write")
-            version = found.pop() if found else document.content_hash
-            versions[document.doc_id] = version
+            doc_hash = found.pop() if found else document.content_hash
+            doc_hashes[document.doc_id] = doc_hash
             for c in chunks:
                 cid, text, meta = chunk_to_record(c)
                 ids.append(cid)
@@ -96,7 +96,7 @@ class StoreWrites(SharedAccess):
                     **document.meta.model_dump(),
                     "media_type": document.media_type,
                     "content_hash": document.content_hash,
-                    "version": version,
+                    "version": doc_hash,  # the record's doc_hash, under the key stores on disk have
                     "file_hash": item.file_hash,
                     "signature": item.signature,
                     "n_chunks": len(chunks),
@@ -118,20 +118,20 @@ class StoreWrites(SharedAccess):
                 metadatas=[clean_meta(m) for m in rec_metas[lo : lo + self._batch]],
                 embeddings=[DOC_VECTOR] * len(part),
             )
-        self._delete_stale(versions)
+        self._delete_stale(doc_hashes)
         self._bump()
         return [meta_to_record(i.document.doc_id, m) for i, m in zip(items, rec_metas, strict=True)]
 
-    def _delete_stale(self, versions: dict[str, str]) -> None:
-        """Delete the chunks of these documents that belong to another version than the one committed."""
-        doc_ids = list(versions)
+    def _delete_stale(self, doc_hashes: dict[str, str]) -> None:
+        """Delete the chunks of these documents whose doc_hash is not the one committed."""
+        doc_ids = list(doc_hashes)
         stale: list[str] = []
         for lo in range(0, len(doc_ids), 500):
             part = doc_ids[lo : lo + 500]
             where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
             got = self._chunks.get(where=where, include=["metadatas"])
             for cid, meta in zip(got["ids"], got["metadatas"], strict=True):
-                if versions.get(str(meta.get("doc_id"))) != meta.get("doc_hash"):
+                if doc_hashes.get(str(meta.get("doc_id"))) != meta.get("doc_hash"):
                     stale.append(cid)
         for lo in range(0, len(stale), self._batch):
             self._chunks.delete(ids=stale[lo : lo + self._batch])
@@ -146,7 +146,7 @@ class StoreWrites(SharedAccess):
     @_writes
     def sweep(self) -> int:
         """Delete chunks that no committed record owns (left by an interrupted run). Returns how many."""
-        committed = {d: r.version for d, r in self.document_records().items()}
+        committed = {d: r.doc_hash for d, r in self.document_records().items()}
         stale: list[str] = []
         for ids, _d, metas, _e in self._page(self._chunks, include=["metadatas"]):
             for cid, meta in zip(ids, metas, strict=True):

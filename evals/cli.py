@@ -167,7 +167,7 @@ def eval_safeguarding_command(
 ) -> None:
     """Measure the urgent-concern detector, the review index and theme coverage."""
     from assistant.service import build_service
-    from evals.safeguarding import review_figures, to_markdown, urgent_figures
+    from evals.safeguarding_figures import review_figures, to_markdown, urgent_figures
 
     service = build_service(get_settings())
     md = to_markdown(urgent_figures(service), review_figures(service))

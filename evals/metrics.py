@@ -1,12 +1,15 @@
 """Pure metric functions for the eval: quote matching, keyword recall, ranks, percentiles.
 
-Imports: stdlib, core.text.
+Imports: stdlib, numpy, core.text.
 """
 
 from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
+from typing import Literal
+
+import numpy as np
 
 from core.text import NUMBER_WORDS, normalise
 
@@ -48,13 +51,9 @@ def keyword_recall(keywords: list[str], answer: str) -> float:
     return found / len(keywords)
 
 
-def percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * pct / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+def percentile(values: list[float], pct: float, *, method: Literal["linear", "inverted_cdf"] = "linear") -> float:
+    """numpy.percentile (its `method`: "linear" interpolates, "inverted_cdf" is the nearest rank); 0.0 for none."""
+    return float(np.percentile(values, pct, method=method)) if values else 0.0
 
 
 def mean(values: list[float]) -> float:

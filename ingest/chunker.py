@@ -30,7 +30,7 @@ class Line:
     start: int
     end: int
     text: str
-    kind: str = "text"  # blank heading minute review label bullet row text soft
+    role: str = "text"  # what the line is: blank heading minute review label bullet row text soft
     level: int = 0
     label: str = ""
 
@@ -85,11 +85,11 @@ def _classify(lines: list[Line]) -> None:
         after = lines[i + 1].text.strip() if i + 1 < len(lines) else ""
         nxt = after or next((x.text.strip() for x in lines[i + 2 : i + 6] if x.text.strip()), "")
         if m := _MD_HEADING.match(t):
-            ln.kind, ln.level, ln.label = "heading", len(m.group(1)), m.group(2).strip()
+            ln.role, ln.level, ln.label = "heading", len(m.group(1)), m.group(2).strip()
         elif " | " in t or t.endswith(" |"):  # a row whose last cell is empty ends with the separator
-            ln.kind = "row"
+            ln.role = "row"
         elif _REVIEW.match(t) and len(t) <= 160:
-            ln.kind, ln.label = "review", t
+            ln.role, ln.label = "review", t
         elif (
             (m := _NUMBERED.match(t))
             and ("." in m.group(1) or m.group(2))
@@ -97,15 +97,15 @@ def _classify(lines: list[Line]) -> None:
         ):
             number, rest = m.group(1), m.group(3)
             if len(t) <= 80 and not _SENTENCE_END.search(t) and not t.endswith(":") and rest[:1].isupper():
-                ln.kind, ln.level, ln.label = "heading", number.count(".") + 1, f"{number} {rest}".strip()
+                ln.role, ln.level, ln.label = "heading", number.count(".") + 1, f"{number} {rest}".strip()
             elif "." in number:
-                ln.kind, ln.label = "minute", number
+                ln.role, ln.label = "minute", number
             else:
-                ln.kind = "bullet"
+                ln.role = "bullet"
         elif _BULLET.match(t):
-            ln.kind = "bullet"
+            ln.role = "bullet"
         elif t.endswith(":") and len(t) <= 40:
-            ln.kind = "label"
+            ln.role = "label"
         elif (
             len(t) <= 70
             and t[:1].isupper()
@@ -113,10 +113,10 @@ def _classify(lines: list[Line]) -> None:
             and not t.endswith(":")
             and len(nxt) > len(t)
         ):
-            ln.kind = "soft"
+            ln.role = "soft"
     for ln in lines:
         if not ln.text.strip():
-            ln.kind = "blank"
+            ln.role = "blank"
     del nonblank
 
 
@@ -138,7 +138,7 @@ def _blocks(lines: list[Line]) -> list[Block]:
     def close() -> None:
         nonlocal cur
         if cur is not None and cur.lines:
-            while cur.lines and cur.lines[-1].kind == "blank":
+            while cur.lines and cur.lines[-1].role == "blank":
                 cur.lines.pop()
             if cur.lines:
                 blocks.append(cur)
@@ -147,18 +147,18 @@ def _blocks(lines: list[Line]) -> list[Block]:
     def section() -> tuple[str, ...]:
         return tuple(label for _, label in path)
 
-    nonblank = [ln for ln in lines if ln.kind != "blank"]
-    next_kind = {id(a): b.kind for a, b in zip(nonblank, nonblank[1:], strict=False)}
+    nonblank = [ln for ln in lines if ln.role != "blank"]
+    next_role = {id(a): b.role for a, b in zip(nonblank, nonblank[1:], strict=False)}
 
     for ln in lines:
-        kind = ln.kind
-        if kind == "blank":
+        role = ln.role
+        if role == "blank":
             if cur is not None and cur.kind in ("list", "review"):
                 cur.lines.append(ln)  # lists and review blocks tolerate blank lines between items
             else:
                 close()
             continue
-        if kind == "heading":
+        if role == "heading":
             close()
             while path and path[-1][0] >= ln.level:
                 path.pop()
@@ -166,7 +166,7 @@ def _blocks(lines: list[Line]) -> list[Block]:
             table_header = ""
             blocks.append(Block([ln], "heading", hard_break=True, section=section()))
             continue
-        if kind == "row":
+        if role == "row":
             close()
             fresh = not table_header
             if fresh:
@@ -174,18 +174,18 @@ def _blocks(lines: list[Line]) -> list[Block]:
             # Each row is its own block so rows pack several to a chunk; the header rides in the context.
             blocks.append(Block([ln], "table", hard_break=fresh, section=section(), table_header=table_header))
             continue
-        if kind == "review":
+        if role == "review":
             if cur is not None and cur.kind == "review" and not _has_bullets(cur):
                 cur.lines.append(ln)  # "Child Y Learning Briefing 2022" under "Child Y (not published...)"
                 continue
             close()
             cur = Block([ln], "review", hard_break=True, section=section(), extra_context=ln.text.strip())
             continue
-        if kind == "minute":
+        if role == "minute":
             close()
             cur = Block([ln], "minute", hard_break=True, section=section())
             continue
-        if kind == "bullet":
+        if role == "bullet":
             if cur is not None and cur.kind in ("list", "review", "minute"):
                 cur.lines.append(ln)
                 continue
@@ -196,7 +196,7 @@ def _blocks(lines: list[Line]) -> list[Block]:
             close()
             cur = Block([ln], "list", section=section())
             continue
-        if kind == "label":
+        if role == "label":
             # "Key learning:" belongs with what precedes (a review's lead) and the list that follows.
             if cur is not None and cur.kind == "review":
                 cur.lines.append(ln)
@@ -213,7 +213,7 @@ def _blocks(lines: list[Line]) -> list[Block]:
         if cur is not None and cur.kind == "review" and not _has_bullets(cur):
             cur.lines.append(ln)  # the review's lead-in lines before its learning list
             continue
-        if cur is not None and cur.kind == "minute" and kind == "text" and not _has_bullets(cur):
+        if cur is not None and cur.kind == "minute" and role == "text" and not _has_bullets(cur):
             cur.lines.append(ln)
             continue
         if (
@@ -221,18 +221,18 @@ def _blocks(lines: list[Line]) -> list[Block]:
             and cur.kind in ("list", "review")
             and _ATTRIBUTE.match(ln.text.strip())
             and len(ln.text) <= 200
-            and next_kind.get(id(ln)) == "bullet"
+            and next_role.get(id(ln)) == "bullet"
         ):
             cur.lines.append(ln)  # "Lead: ..." between two items of a list belongs to the item above it
             continue
         close()
-        cur = Block([ln], "soft" if kind == "soft" else "text", section=section())
+        cur = Block([ln], "soft" if role == "soft" else "text", section=section())
     close()
     return blocks
 
 
 def _has_bullets(block: Block) -> bool:
-    return any(ln.kind == "bullet" for ln in block.lines)
+    return any(ln.role == "bullet" for ln in block.lines)
 
 
 def _split_big(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
@@ -272,7 +272,7 @@ def chunk_document(document: Document, *, max_chars: int = 1000, min_chars: int 
     _classify(lines)
     blocks = _blocks(lines)
     pages = [s for s in document.spans if s.kind == "page"]
-    version = chunk_version(document, max_chars, min_chars)
+    chunks_hash = doc_hash(document, max_chars, min_chars)
 
     packs: list[_Pack] = []
     cur = _Pack()
@@ -302,7 +302,7 @@ def chunk_document(document: Document, *, max_chars: int = 1000, min_chars: int 
             if not text[s:e].strip():
                 continue
             context = " | ".join(p for p in (document.meta.title, section, review, header) if p)
-            chunks.append(_make_chunk(document, len(chunks), s, e, section, kind, context, pages, version))
+            chunks.append(_make_chunk(document, len(chunks), s, e, section, kind, context, pages, chunks_hash))
     return chunks
 
 
@@ -320,7 +320,7 @@ def _pack_kind(pack: _Pack) -> str:
     return "text"
 
 
-def chunk_version(document: Document, max_chars: int, min_chars: int) -> str:
+def doc_hash(document: Document, max_chars: int, min_chars: int) -> str:
     """What a document's chunks were made from: its text and the chunker's version and settings. A change of
     either replaces all of its chunks."""
     key = f"{document.content_hash}:{signature(max_chars, min_chars)}"
@@ -336,14 +336,14 @@ def _make_chunk(
     kind: str,
     context: str,
     pages: list,
-    version: str,
+    chunks_hash: str,
 ) -> Chunk:
     page = None
     for span in pages:
         if span.start <= start < span.end or (span.start <= start and span is pages[-1]):
             page = int(span.label)
             break
-    digest = hashlib.blake2b(f"{document.doc_id}:{version}:{start}:{end}".encode(), digest_size=12).hexdigest()
+    digest = hashlib.blake2b(f"{document.doc_id}:{chunks_hash}:{start}:{end}".encode(), digest_size=12).hexdigest()
     return Chunk(
         chunk_id=digest,
         doc_id=document.doc_id,
@@ -355,7 +355,7 @@ def _make_chunk(
         page=page,
         kind=kind,
         context=context,
-        doc_hash=version,
+        doc_hash=chunks_hash,
         title=document.meta.title,
         doc_type=document.meta.doc_type,
         partnership=document.meta.partnership,

@@ -140,9 +140,15 @@ def _guess_type(text: str) -> str:
 
 def _guess_partnership(text: str) -> str:
     for m in re.finditer(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?) Safeguarding Children (?:Partnership|Board)", text[:5000]):
-        if m.group(1).split()[0] not in ("The", "This", "Our", "A", "Each", "Local", "National", "Pan"):
+        first, *rest = m.group(1).split()
+        if first not in _NOT_PLACES:
             return m.group(0)
+        if rest and rest[0] not in _NOT_PLACES:  # "The Essex Safeguarding Children Partnership": drop the article
+            return m.group(0)[len(first) + 1 :]
     return ""
+
+
+_NOT_PLACES = ("The", "This", "Our", "A", "Each", "Local", "National", "Pan")
 
 
 def file_hash(data: bytes) -> str:

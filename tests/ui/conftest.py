@@ -85,7 +85,7 @@ ABSTAIN_TEXT = (
 
 def urgent_text(documents_part: str) -> str:
     """An urgent answer as the service writes it: the fixed signposting, then what the documents say."""
-    from assistant.safeguarding import Signposting
+    from assistant.signposting import Signposting
 
     steps = Signposting.load(Path(__file__).resolve().parents[2] / "knowledge" / "signposting.yaml").text()
     return f"{steps}\n\n**What the knowledge base says:**\n{documents_part}"

@@ -20,10 +20,10 @@ router = APIRouter(tags=["health"])
 def health(service: ServiceDep) -> Health | JSONResponse:
     """200 when the store can be read now (a live read, not what this process remembers); 503 when not."""
     try:
-        service.store.live_version()
+        service.store.live_state()
         docs = len(service.documents())
         chunks = len(service.retriever.chunks)
-        current = service.retriever.version == service.store.version()
+        current = service.retriever.version == service.store.state()
     except PKAError as exc:
         body = HealthDegraded(
             status="degraded",
