@@ -119,7 +119,7 @@ class AssistantService:
             result = self.safeguarding.answer(parsed, scope.doc_ids)
         if result is None:
             composed = True
-            result = self.composer().compose(query, hits)
+            result = self.composer().compose(parsed, hits)
             if filters is not None and not filters.is_empty():  # no answer from passages about something else
                 result = check_filtered(query, result, self.safeguarding.reviews(), [h.chunk.text for h in hits])
         mode, fallback_reason, generate_ms, tg = "extractive", None, {}, time.perf_counter()

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
-from assistant.query import QueryParser, question_kind
+from assistant.query import QueryParser, kinds, question_kind
 from assistant.scope import doc_info
 from assistant.service import build_service
 from core.config import Settings
@@ -133,6 +133,25 @@ def test_the_question_is_parsed_once_per_ask(service, monkeypatch) -> None:
             calls.clear()
             assert client.post("/ask", json={"question": question}).status_code == 200
             assert calls == [question]
+
+
+def test_what_the_question_asks_is_read_once_and_the_answer_step_reads_it_from_the_query(service, monkeypatch) -> None:
+    import assistant.answer.engine as engine
+    import assistant.query.parse as parse_module
+
+    calls: list[str] = []
+    real = kinds.asks
+
+    def counted(text: str) -> kinds.Asks:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(parse_module, "asks", counted)
+    monkeypatch.setattr(engine, "asks", counted)
+    answer = service.ask("How many contacts did the Southvale MASH receive?")
+    assert not answer.abstained and calls == ["How many contacts did the Southvale MASH receive?"]
+    q = service.parse("Who chairs the board and how many times did it meet?")
+    assert q.kind == "count" and q.asks.count and q.asks.who  # the leading kind and every kind asked, one reading
 
 
 # ---- scoping ---------------------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The answer engine: score every evidence unit of the retrieved passages with the fitted model, abstain when the
 best one is unlikely to answer, else answer with the best evidence shaped by what was asked.
 
-Imports: stdlib, numpy, core, assistant.citing, assistant.answer.
+Imports: stdlib, numpy, core, assistant.citing, assistant.query, assistant.answer.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import numpy as np
 
 from assistant.answer.features import FEATURES, unit_features
 from assistant.answer.model import AnswerModel, default_model
-from assistant.answer.question import Asks, asks
 from assistant.answer.units import Unit, glossary_units, list_around, split_units
 from assistant.citing import Citer
+from assistant.query.kinds import Asks, asks
+from assistant.query.parse import Query
 from core.contracts import SIGNPOST
 from core.glossary import Glossary
 from core.text import terms
@@ -92,13 +93,16 @@ class Composer:
         self.threshold = self.model.threshold if threshold is None else threshold
 
     # ---- public ----------------------------------------------------------------------------------------------
-    def compose(self, question: str, hits: list[SearchHit]) -> Composition:
-        """Answer `question` (standalone: follow-ups already rewritten) from `hits`, or abstain."""
-        return self.decide(self.candidates(question, hits))
+    def compose(self, query: Query | str, hits: list[SearchHit]) -> Composition:
+        """Answer `query` (the parsed Query, or a standalone text: follow-ups already rewritten) from `hits`, or
+        abstain."""
+        return self.decide(self.candidates(query, hits))
 
-    def candidates(self, question: str, hits: list[SearchHit]) -> Candidates:
+    def candidates(self, query: Query | str, hits: list[SearchHit]) -> Candidates:
+        """The units and their features; what the question asks for comes from the Query's one parse (a bare
+        text is read by the same classifier)."""
+        question, a = (query.standalone, query.asks) if isinstance(query, Query) else (query, asks(query))
         units = [u for h in hits for u in split_units(h)] + glossary_units(self.glossary, question)
-        a = asks(question)
         if not units or not terms(question):
             return Candidates(question, a, [], np.zeros((0, 0)))
         dense = self._dense(question, units)
