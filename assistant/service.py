@@ -27,6 +27,7 @@ from assistant.safeguarding import Safeguarding
 from assistant.scope import WORDING, PlaceIndex, Scope, generic_abbreviation, load_wording
 from assistant.security import redact
 from assistant.sources import attribute, currency_notes
+from assistant.vector_memo import MemoEmbedder
 from core.config import Settings
 from core.contracts import URGENT_DOCUMENTS_HEADING
 from core.embeddings import Embedder, build_embedder
@@ -299,7 +300,8 @@ def build_retriever(settings: Settings, *, store: ChunkStore, embedder: Embedder
 
 
 def build_service(settings: Settings, *, embedder: Embedder | None = None) -> AssistantService:
-    embedder = embedder or build_embedder(settings)
+    # One vector per text per request: urgency, retrieval and the answer scorer embed the message once between them.
+    embedder = MemoEmbedder(embedder or build_embedder(settings))
     store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
     glossary = Glossary.load(Path(settings.knowledge_dir) / "glossary.yaml")
     retriever = build_retriever(settings, store=store, embedder=embedder, glossary=glossary)
