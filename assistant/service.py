@@ -198,6 +198,7 @@ class AssistantService:
             embed=self.embedder.embed_documents,
             glossary=self.glossary,
             model=self.answer_model,
+            embedder_id=self.embedder.model_id,
         )
 
     # ---- what an answer says about its sources ------------------------------------------------------------------

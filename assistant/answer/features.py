@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from assistant.answer.question import Asks, offers, years_in
+from assistant.answer.question import Asks, offers, periods_in, same_period
 from assistant.answer.units import GLOSSARY_DOC, Unit
 from assistant.evidence import coverage
 from core.text import terms
@@ -40,6 +40,9 @@ FEATURES = (
     "glossary",
     "year_agrees",
     "year_differs",
+    "who_no_proper",
+    "contact_and_details",
+    "contact_no_details",
     "heading",
     "bullet",
     "position",
@@ -51,6 +54,8 @@ FEATURES = (
     "question_covered",
     "rarest_found",
     "unit_has_rarest",
+    "passage_covered",
+    "missing_rare",
 )
 
 _K1, _B, _AVG = 1.2, 0.75, 20.0  # BM25's usual constants; a sentence of about 20 terms is typical
@@ -77,7 +82,7 @@ def unit_features(
     `current` whether its document is the deployment's own partnership's (when the question names no place) and
     not replaced by a newer one."""
     q_terms = list(dict.fromkeys(terms(question)))
-    q_years = years_in(question)
+    q_periods = periods_in(question)
     rows = []
     covs = []
     for u in units:
@@ -97,13 +102,29 @@ def unit_features(
     rarest_forms = {rarest} | alternatives.get(rarest, set())
     rarest_found = float(bool(rarest_forms & everywhere))
     max_dense = float(dense.max()) if len(dense) else 0.0
+    max_idf = max((idf(t) for t in q_terms), default=1.0) or 1.0
+    passages: dict[str, tuple[float, float]] = {}
+    for u in units:
+        # The unit's whole passage: how much of the question it holds, and the most specific question term it
+        # lacks (a name or topic no line of the passage mentions usually means the passage is about something else).
+        if u.chunk.chunk_id not in passages:
+            held = set(terms(f"{u.chunk.text} {u.chunk.context} {u.chunk.partnership}"))
+            missing = [idf(t) for t in q_terms if t not in held and not alternatives.get(t, set()) & held]
+            passages[u.chunk.chunk_id] = (
+                coverage(held, set(), q_terms, idf, alternatives),
+                max(missing, default=0.0) / max_idf,
+            )
     for u, cov, d, h, c in zip(units, covs, dense, home, current, strict=True):
         chunk = u.chunk
         u_terms = terms(u.text)
         off = offers(u.text)
         own = coverage(set(u_terms), set(), q_terms, idf, alternatives)
         sec = coverage(set(terms(chunk.section)), set(), q_terms, idf, alternatives)
-        u_years = years_in(_line_of(u)) or years_in(f"{chunk.context} {chunk.title}")
+        u_periods = periods_in(_line_of(u)) or periods_in(f"{chunk.context} {chunk.title}")
+        agrees = bool(q_periods) and all(any(same_period(q, p) for p in u_periods) for q in q_periods)
+        differs = (
+            bool(q_periods) and bool(u_periods) and not any(same_period(q, p) for q in q_periods for p in u_periods)
+        )
         glossary = chunk.doc_id == GLOSSARY_DOC
         rows.append(
             [
@@ -126,8 +147,11 @@ def unit_features(
                 float(asks.definition and off.expansion),
                 float(asks.definition and glossary),
                 float(glossary),
-                float(bool(q_years) and q_years <= u_years),
-                float(bool(q_years) and bool(u_years) and not q_years & u_years),
+                float(agrees),
+                float(differs),
+                float(asks.who and not asks.procedure and not off.proper),
+                float(asks.contact and off.contact),
+                float(asks.contact and not off.contact),
                 float(u.heading),
                 float(u.bullet),
                 u.index / max(u.count - 1, 1),
@@ -139,6 +163,7 @@ def unit_features(
                 covered,
                 rarest_found,
                 float(bool(rarest_forms & set(u_terms))),
+                *passages[chunk.chunk_id],
             ]
         )
     return np.asarray(rows, dtype=np.float64).reshape(len(units), len(FEATURES))

@@ -41,6 +41,18 @@ _PROCEDURE = re.compile(
     r"happen\b|\bwhat happens (?:if|when|next)\b|\bsteps?\b|\bwhat to do\b|\bwho do i\b",
     re.I,
 )
+# Asking how to reach someone: a phone number, an e-mail address, contact details.
+_CONTACT = re.compile(
+    r"\b(?:phone|telephone|mobile|e-?mail)(?: number| address)?\b|\bcontact (?:details|number|address)\b"
+    r"|\bwhat(?:'s| is) the number\b|\bhow (?:do|can|should) (?:i|we|you) (?:contact|reach|call|ring|email)\b",
+    re.I,
+)
+# Asking to set two or more things side by side: each gets its own answer line.
+_COMPARE = re.compile(
+    r"\bcompar\w*\b|\bversus\b|\bvs\.?(?=\s)|\bdiffer(?:s|ed|ence|ences)?\b|\b(?:in|for) (?:each|both)\b"
+    r"|\beach (?:of|partnership|area)\b|\bboth\b",
+    re.I,
+)
 # A question about what is in force now ("is it still current?", "the latest procedure").
 _CURRENT = re.compile(
     r"\b(?:current(?:ly)?|latest|most recent|up[- ]to[- ]date|still (?:in force|valid|apply|applies|current)|"
@@ -59,6 +71,8 @@ class Asks:
     list: bool = False
     definition: bool = False
     procedure: bool = False
+    contact: bool = False  # how to reach someone: only a contact detail answers it
+    compare: bool = False  # two or more things side by side: a line for each
 
     @property
     def kinds(self) -> tuple[float, ...]:
@@ -75,6 +89,8 @@ def asks(question: str) -> Asks:
         list=bool(_LIST.search(question)) and not definition,
         definition=definition,
         procedure=bool(_PROCEDURE.search(question)),
+        contact=bool(_CONTACT.search(question)),
+        compare=bool(_COMPARE.search(question)),
     )
 
 
