@@ -103,13 +103,14 @@ class Composer:
         """The units and their features; what the question asks for comes from the Query's one parse (a bare
         text is read by the same classifier)."""
         question, a = (query.standalone, query.asks) if isinstance(query, Query) else (query, asks(query))
+        scoped = frozenset(t for f in query.place_forms for t in terms(f)) if isinstance(query, Query) else frozenset()
         units = [u for h in hits for u in split_units(h)] + glossary_units(self.glossary, question)
         if not units or not terms(question):
             return Candidates(question, a, [], np.zeros((0, 0)))
         dense = self._dense(question, units)
         home = np.asarray([self.home(u.chunk) for u in units], dtype=float)
         current = np.asarray([self.current(u.chunk) for u in units], dtype=float)
-        x = unit_features(question, a, units, dense, self.idf, self.alternatives(question), home, current)
+        x = unit_features(question, a, units, dense, self.idf, self.alternatives(question), home, current, scoped)
         return Candidates(question, a, units, x)
 
     def decide(
@@ -134,6 +135,15 @@ class Composer:
         if p[order[0]] < threshold:
             return abstain()
         listed = self._list(cands, best)
+        if not listed and cands.asks.list and not cands.asks.count:
+            # A list is asked for and the best line is not in one: a close runner-up that leads into or belongs to
+            # a list gives the answer's shape (the agreed priorities and their lead-in, not a sentence about them).
+            for i in order[1 : MAX_LINES * 2]:
+                if p[i] < EXTRA_SHARE * p[order[0]]:  # near the best (which cleared the threshold)
+                    break
+                u = cands.units[i]
+                if (u.intro or u.bullet) and (listed := self._list(cands, u)):
+                    break
         if listed:
             return render(listed, "list")
         compared = self._compare(cands, p, order, threshold)

@@ -77,10 +77,12 @@ def unit_features(
     alternatives: dict[str, set[str]],
     home: np.ndarray,
     current: np.ndarray,
+    scoped: frozenset[str] = frozenset(),
 ) -> np.ndarray:
     """One row of FEATURES per unit; `dense` holds each unit's cosine similarity to the question, `home` and
     `current` whether its document is the deployment's own partnership's (when the question names no place) and
-    not replaced by a newer one."""
+    not replaced by a newer one; `scoped`, the terms of the places the question names (the passages are already
+    that place's, by scope, whatever name they use for it)."""
     q_terms = list(dict.fromkeys(terms(question)))
     q_periods = periods_in(question)
     rows = []
@@ -109,9 +111,10 @@ def unit_features(
         # lacks (a name or topic no line of the passage mentions usually means the passage is about something else).
         if u.chunk.chunk_id not in passages:
             held = set(terms(f"{u.chunk.text} {u.chunk.context} {u.chunk.partnership}"))
-            missing = [idf(t) for t in q_terms if t not in held and not alternatives.get(t, set()) & held]
+            topic = [t for t in q_terms if t not in scoped] or q_terms
+            missing = [idf(t) for t in topic if t not in held and not alternatives.get(t, set()) & held]
             passages[u.chunk.chunk_id] = (
-                coverage(held, set(), q_terms, idf, alternatives),
+                coverage(held, set(), topic, idf, alternatives),
                 max(missing, default=0.0) / max_idf,
             )
     for u, cov, d, h, c in zip(units, covs, dense, home, current, strict=True):
