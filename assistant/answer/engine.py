@@ -103,14 +103,13 @@ class Composer:
         """The units and their features; what the question asks for comes from the Query's one parse (a bare
         text is read by the same classifier)."""
         question, a = (query.standalone, query.asks) if isinstance(query, Query) else (query, asks(query))
-        scoped = frozenset(t for f in query.place_forms for t in terms(f)) if isinstance(query, Query) else frozenset()
         units = [u for h in hits for u in split_units(h)] + glossary_units(self.glossary, question)
         if not units or not terms(question):
             return Candidates(question, a, [], np.zeros((0, 0)))
         dense = self._dense(question, units)
         home = np.asarray([self.home(u.chunk) for u in units], dtype=float)
         current = np.asarray([self.current(u.chunk) for u in units], dtype=float)
-        x = unit_features(question, a, units, dense, self.idf, self.alternatives(question), home, current, scoped)
+        x = unit_features(question, a, units, dense, self.idf, self.alternatives(question), home, current)
         return Candidates(question, a, units, x)
 
     def decide(

@@ -54,8 +54,6 @@ FEATURES = (
     "question_covered",
     "rarest_found",
     "unit_has_rarest",
-    "passage_covered",
-    "missing_rare",
 )
 
 _K1, _B, _AVG = 1.2, 0.75, 20.0  # BM25's usual constants; a sentence of about 20 terms is typical
@@ -77,12 +75,10 @@ def unit_features(
     alternatives: dict[str, set[str]],
     home: np.ndarray,
     current: np.ndarray,
-    scoped: frozenset[str] = frozenset(),
 ) -> np.ndarray:
     """One row of FEATURES per unit; `dense` holds each unit's cosine similarity to the question, `home` and
     `current` whether its document is the deployment's own partnership's (when the question names no place) and
-    not replaced by a newer one; `scoped`, the terms of the places the question names (the passages are already
-    that place's, by scope, whatever name they use for it)."""
+    not replaced by a newer one."""
     q_terms = list(dict.fromkeys(terms(question)))
     q_periods = periods_in(question)
     rows = []
@@ -104,19 +100,6 @@ def unit_features(
     rarest_forms = {rarest} | alternatives.get(rarest, set())
     rarest_found = float(bool(rarest_forms & everywhere))
     max_dense = float(dense.max()) if len(dense) else 0.0
-    max_idf = max((idf(t) for t in q_terms), default=1.0) or 1.0
-    passages: dict[str, tuple[float, float]] = {}
-    for u in units:
-        # The unit's whole passage: how much of the question it holds, and the most specific question term it
-        # lacks (a name or topic no line of the passage mentions usually means the passage is about something else).
-        if u.chunk.chunk_id not in passages:
-            held = set(terms(f"{u.chunk.text} {u.chunk.context} {u.chunk.partnership}"))
-            topic = [t for t in q_terms if t not in scoped] or q_terms
-            missing = [idf(t) for t in topic if t not in held and not alternatives.get(t, set()) & held]
-            passages[u.chunk.chunk_id] = (
-                coverage(held, set(), topic, idf, alternatives),
-                max(missing, default=0.0) / max_idf,
-            )
     for u, cov, d, h, c in zip(units, covs, dense, home, current, strict=True):
         chunk = u.chunk
         u_terms = terms(u.text)
@@ -166,7 +149,6 @@ def unit_features(
                 covered,
                 rarest_found,
                 float(bool(rarest_forms & set(u_terms))),
-                *passages[chunk.chunk_id],
             ]
         )
     return np.asarray(rows, dtype=np.float64).reshape(len(units), len(FEATURES))
