@@ -27,6 +27,7 @@ from assistant.safeguarding import Safeguarding
 from assistant.scope import WORDING, PlaceIndex, Scope, generic_abbreviation, load_wording
 from assistant.security import redact
 from assistant.sources import attribute, currency_notes
+from assistant.vector_memo import MemoEmbedder
 from core.config import Settings
 from core.contracts import URGENT_DOCUMENTS_HEADING
 from core.embeddings import Embedder, build_embedder
@@ -119,7 +120,7 @@ class AssistantService:
             result = self.safeguarding.answer(parsed, scope.doc_ids)
         if result is None:
             composed = True
-            result = self.composer().compose(query, hits)
+            result = self.composer().compose(parsed, hits)
             if filters is not None and not filters.is_empty():  # no answer from passages about something else
                 result = check_filtered(query, result, self.safeguarding.reviews(), [h.chunk.text for h in hits])
         mode, fallback_reason, generate_ms, tg = "extractive", None, {}, time.perf_counter()
@@ -197,6 +198,7 @@ class AssistantService:
             embed=self.embedder.embed_documents,
             glossary=self.glossary,
             model=self.answer_model,
+            embedder_id=self.embedder.model_id,
         )
 
     # ---- what an answer says about its sources ------------------------------------------------------------------
@@ -299,7 +301,8 @@ def build_retriever(settings: Settings, *, store: ChunkStore, embedder: Embedder
 
 
 def build_service(settings: Settings, *, embedder: Embedder | None = None) -> AssistantService:
-    embedder = embedder or build_embedder(settings)
+    # One vector per text per request: urgency, retrieval and the answer scorer embed the message once between them.
+    embedder = MemoEmbedder(embedder or build_embedder(settings))
     store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
     glossary = Glossary.load(Path(settings.knowledge_dir) / "glossary.yaml")
     retriever = build_retriever(settings, store=store, embedder=embedder, glossary=glossary)

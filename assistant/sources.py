@@ -60,7 +60,15 @@ def currency_notes(
             for d in [*sorted(successors.get(doc_id, ())), *found]
             if d in docs and d not in cited and _newer_on_same_subject(docs[d], info, d in successors.get(doc_id, ()))
         ]
-        if newer:
+        also = [docs[d] for d in cited if d != doc_id and d in docs and _newer_on_same_subject(docs[d], info, False)]
+        if also and not newer:
+            # Both versions are quoted (each answers the question): say which one is newer, as they may differ.
+            n = also[0]
+            notes.append(
+                f"Note: a newer document on this subject is also quoted: “{n.title}” ({n.year}) is newer than "
+                f"“{info.title}” ({info.year}); where they differ, the newer one is likely to apply."
+            )
+        elif newer:
             n = next(iter(dict.fromkeys(newer)))
             when = f" ({n.year})" if n.year else ""
             notes.append(f"Note: a newer document on this subject is in the knowledge base: “{n.title}”{when}.")

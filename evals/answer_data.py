@@ -14,7 +14,6 @@ import numpy as np
 from assistant.answer.engine import Candidates
 from assistant.answer.model import Dataset
 from assistant.answer.units import GLOSSARY_DOC, Unit
-from assistant.conversation import standalone
 from assistant.service import AssistantService
 from core.text import normalise
 from evals.metrics import keyword_recall
@@ -48,8 +47,13 @@ def label(unit: Unit, item: dict[str, Any]) -> int:
 
 
 def candidates_for(service: AssistantService, item: dict[str, Any]) -> Candidates:
-    query = standalone(item["question"], item.get("history") or [])
-    hits = service.retriever.search(query, top_k=service.settings.answer_passages)
+    """The units the answer step scores for an item, retrieved as /ask retrieves them: the one parsed Query, searched
+    within the scope of the places it names (all documents when it names only places the store lacks: /ask then
+    says so without composing, and the units still teach the scorer)."""
+    query = service.parse(item["question"], item.get("history") or [], urgent=False)
+    scope = service.places().resolve(query)
+    doc_ids = scope.doc_ids if scope.doc_ids else None
+    hits = service.retriever.search(query, top_k=service.settings.answer_passages, doc_ids=doc_ids)
     return service.composer().candidates(query, hits)
 
 

@@ -154,7 +154,8 @@ def train_answer_command(
     else:
         question_sets = []
     data = Dataset.concat(parts)
-    model = fit(data)
+    settings = get_settings()
+    model = fit(data, embedder="" if settings.embedding_backend == "hashing" else settings.embedding_model)
     model.info["trained_on"] = [p.name for p in question_sets] + [p.name for p in train_with]
     target = out or MODEL_PATH
     target.write_text(model.to_json() + "\n", encoding="utf-8")

@@ -1,7 +1,7 @@
 """The answer engine: score every evidence unit of the retrieved passages with the fitted model, abstain when the
 best one is unlikely to answer, else answer with the best evidence shaped by what was asked.
 
-Imports: stdlib, numpy, core, assistant.citing, assistant.answer.
+Imports: stdlib, numpy, core, assistant.citing, assistant.query, assistant.answer.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import numpy as np
 
 from assistant.answer.features import FEATURES, unit_features
 from assistant.answer.model import AnswerModel, default_model
-from assistant.answer.question import Asks, asks
-from assistant.answer.units import Unit, glossary_units, list_around, split_units
+from assistant.answer.units import GLOSSARY_DOC, Unit, glossary_units, list_around, split_units
 from assistant.citing import Citer
+from assistant.query.kinds import Asks, asks
+from assistant.query.parse import Query
 from core.contracts import SIGNPOST
 from core.glossary import Glossary
 from core.text import terms
@@ -79,6 +80,7 @@ class Composer:
         embed: Embed | None = None,
         glossary: Glossary | None = None,
         model: AnswerModel | None = None,
+        embedder_id: str | None = None,
     ) -> None:
         self.idf = idf
         self.alternatives = alternatives or (lambda q: {})
@@ -87,18 +89,21 @@ class Composer:
         self.current = current or (lambda c: True)
         self.embed = embed
         self.glossary = glossary
-        self.model = model or default_model()
+        self.model = (model or default_model()).for_embedder(embedder_id)
         # An explicit threshold (PKA_ABSTAIN_THRESHOLD set by the operator) overrides the fitted one.
         self.threshold = self.model.threshold if threshold is None else threshold
 
     # ---- public ----------------------------------------------------------------------------------------------
-    def compose(self, question: str, hits: list[SearchHit]) -> Composition:
-        """Answer `question` (standalone: follow-ups already rewritten) from `hits`, or abstain."""
-        return self.decide(self.candidates(question, hits))
+    def compose(self, query: Query | str, hits: list[SearchHit]) -> Composition:
+        """Answer `query` (the parsed Query, or a standalone text: follow-ups already rewritten) from `hits`, or
+        abstain."""
+        return self.decide(self.candidates(query, hits))
 
-    def candidates(self, question: str, hits: list[SearchHit]) -> Candidates:
+    def candidates(self, query: Query | str, hits: list[SearchHit]) -> Candidates:
+        """The units and their features; what the question asks for comes from the Query's one parse (a bare
+        text is read by the same classifier)."""
+        question, a = (query.standalone, query.asks) if isinstance(query, Query) else (query, asks(query))
         units = [u for h in hits for u in split_units(h)] + glossary_units(self.glossary, question)
-        a = asks(question)
         if not units or not terms(question):
             return Candidates(question, a, [], np.zeros((0, 0)))
         dense = self._dense(question, units)
@@ -114,15 +119,12 @@ class Composer:
         threshold = (model.threshold if model is not self.model else self.threshold) if threshold is None else threshold
         if not cands.units:
             return abstain()
-        p = model.proba(cands.x)
+        p = model.scores(cands.x)  # a unit about another period, or lacking the contact asked for, scores 0
         current = cands.x[:, FEATURES.index("current")] > 0
         if current.any() and not current.all() and p[current].max() >= threshold:
             # A document the manifest says was replaced answers only when its replacement says nothing on the
             # question (a fact of the domain: the newer procedure or report is the one in force).
             p = np.where(current, p, 0.0)
-        # A unit whose own line (or section and document) is about another period than the one the question asks
-        # about cannot answer it: a 2020/21 figure is not the 2021/22 one (a fact about dated figures).
-        p = np.where(cands.x[:, FEATURES.index("year_differs")] > 0, 0.0, p)
         order = np.argsort(-p, kind="stable")
         best = cands.units[order[0]]
         if "..." in best.text or "…" in best.text:
@@ -132,8 +134,20 @@ class Composer:
         if p[order[0]] < threshold:
             return abstain()
         listed = self._list(cands, best)
+        if not listed and cands.asks.list and not cands.asks.count:
+            # A list is asked for and the best line is not in one: a close runner-up that leads into or belongs to
+            # a list gives the answer's shape (the agreed priorities and their lead-in, not a sentence about them).
+            for i in order[1 : MAX_LINES * 2]:
+                if p[i] < EXTRA_SHARE * p[order[0]]:  # near the best (which cleared the threshold)
+                    break
+                u = cands.units[i]
+                if (u.intro or u.bullet) and (listed := self._list(cands, u)):
+                    break
         if listed:
             return render(listed, "list")
+        compared = self._compare(cands, p, order, threshold)
+        if compared:
+            return render(compared, "compare")
         return render(self._facts(cands, p, order, threshold), "fact")
 
     # ---- shapes ----------------------------------------------------------------------------------------------
@@ -159,6 +173,21 @@ class Composer:
         if best.chunk.kind == "review" and units[0] not in lead:
             lead = [units[0], *lead]  # a review's title line says whose learning this is
         return lead + items[:MAX_ITEMS]
+
+    def _compare(self, cands: Candidates, p: np.ndarray, order: np.ndarray, threshold: float) -> list[Unit]:
+        """For a question setting things side by side, the best line of each source (partnership, or document when
+        it names none) that clears the threshold, best first; nothing when only one source answers."""
+        if not cands.asks.compare:
+            return []
+        chosen: dict[str, Unit] = {}
+        for i in order:
+            if p[i] < threshold or len(chosen) >= MAX_LINES:
+                break
+            u = cands.units[i]
+            if u.chunk.doc_id == GLOSSARY_DOC:
+                continue
+            chosen.setdefault(u.chunk.partnership or u.chunk.doc_id, u)
+        return list(chosen.values()) if len(chosen) >= 2 else []
 
     def _facts(self, cands: Candidates, p: np.ndarray, order: np.ndarray, threshold: float) -> list[Unit]:
         """The best unit first (the headline figure or statement), then units that come close to it."""

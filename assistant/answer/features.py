@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from assistant.answer.question import Asks, offers, years_in
+from assistant.answer.question import Asks, offers, periods_in, same_period
 from assistant.answer.units import GLOSSARY_DOC, Unit
 from assistant.evidence import coverage
 from core.text import terms
@@ -40,6 +40,9 @@ FEATURES = (
     "glossary",
     "year_agrees",
     "year_differs",
+    "who_no_proper",
+    "contact_and_details",
+    "contact_no_details",
     "heading",
     "bullet",
     "position",
@@ -77,7 +80,7 @@ def unit_features(
     `current` whether its document is the deployment's own partnership's (when the question names no place) and
     not replaced by a newer one."""
     q_terms = list(dict.fromkeys(terms(question)))
-    q_years = years_in(question)
+    q_periods = periods_in(question)
     rows = []
     covs = []
     for u in units:
@@ -103,7 +106,11 @@ def unit_features(
         off = offers(u.text)
         own = coverage(set(u_terms), set(), q_terms, idf, alternatives)
         sec = coverage(set(terms(chunk.section)), set(), q_terms, idf, alternatives)
-        u_years = years_in(_line_of(u)) or years_in(f"{chunk.context} {chunk.title}")
+        u_periods = periods_in(_line_of(u)) or periods_in(f"{chunk.context} {chunk.title}")
+        agrees = bool(q_periods) and all(any(same_period(q, p) for p in u_periods) for q in q_periods)
+        differs = (
+            bool(q_periods) and bool(u_periods) and not any(same_period(q, p) for q in q_periods for p in u_periods)
+        )
         glossary = chunk.doc_id == GLOSSARY_DOC
         rows.append(
             [
@@ -126,8 +133,11 @@ def unit_features(
                 float(asks.definition and off.expansion),
                 float(asks.definition and glossary),
                 float(glossary),
-                float(bool(q_years) and q_years <= u_years),
-                float(bool(q_years) and bool(u_years) and not q_years & u_years),
+                float(agrees),
+                float(differs),
+                float(asks.who and not asks.procedure and not off.proper),
+                float(asks.contact and off.contact),
+                float(asks.contact and not off.contact),
                 float(u.heading),
                 float(u.bullet),
                 u.index / max(u.count - 1, 1),

@@ -16,6 +16,9 @@ import numpy as np
 from assistant.answer.features import FEATURES
 
 MODEL_PATH = Path(__file__).with_name("answer_model.json")
+# A unit about another period than the one asked about cannot answer it (a 2020/21 figure is not the 2021/22 one);
+# nor can a unit with no contact detail answer a question asking how to reach someone.
+VETOES = ("year_differs", "contact_no_details")
 
 
 @dataclass
@@ -26,6 +29,15 @@ class AnswerModel:
     scale: np.ndarray
     threshold: float
     info: dict = field(default_factory=dict)
+    # The same fit without the dense-similarity features, for an embedder other than the one the dense features
+    # were measured with (its similarities are on another scale, so the fitted weights and threshold do not hold).
+    lexical: AnswerModel | None = None
+
+    def for_embedder(self, embedder_id: str | None) -> AnswerModel:
+        fitted_with = self.info.get("embedder")
+        if embedder_id and fitted_with and embedder_id != fitted_with and self.lexical is not None:
+            return self.lexical
+        return self
 
     def proba(self, x: np.ndarray) -> np.ndarray:
         if len(x) == 0:
@@ -33,23 +45,35 @@ class AnswerModel:
         z = ((x - self.mean) / self.scale) @ self.weights + self.bias
         return 1.0 / (1.0 + np.exp(-z))
 
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """proba(), 0 for a unit that cannot answer whatever its other signals (VETOES); what the engine decides
+        on, and so what the abstention threshold is chosen on."""
+        p = self.proba(x)
+        if len(p):
+            p = np.where(x[:, [FEATURES.index(f) for f in VETOES]].max(axis=1) > 0, 0.0, p)
+        return p
+
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "features": list(FEATURES),
-                "weights": [round(float(w), 6) for w in self.weights],
-                "bias": round(self.bias, 6),
-                "mean": [round(float(v), 6) for v in self.mean],
-                "scale": [round(float(v), 6) for v in self.scale],
-                "threshold": round(self.threshold, 4),
-                "info": self.info,
-            },
-            indent=1,
-        )
+        return json.dumps(self._data(), indent=1)
+
+    def _data(self) -> dict:
+        return {
+            "features": list(FEATURES),
+            "weights": [round(float(w), 6) for w in self.weights],
+            "bias": round(self.bias, 6),
+            "mean": [round(float(v), 6) for v in self.mean],
+            "scale": [round(float(v), 6) for v in self.scale],
+            "threshold": round(self.threshold, 4),
+            "info": self.info,
+            **({"lexical": self.lexical._data()} if self.lexical is not None else {}),
+        }
 
     @classmethod
     def from_json(cls, text: str) -> AnswerModel:
-        data = json.loads(text)
+        return cls._from_data(json.loads(text))
+
+    @classmethod
+    def _from_data(cls, data: dict) -> AnswerModel:
         if list(data["features"]) != list(FEATURES):
             raise ValueError("answer model was fitted on other features; run `pka train-answer`")
         return cls(
@@ -59,6 +83,7 @@ class AnswerModel:
             scale=np.asarray(data["scale"], dtype=np.float64),
             threshold=float(data["threshold"]),
             info=dict(data.get("info") or {}),
+            lexical=cls._from_data(data["lexical"]) if data.get("lexical") else None,
         )
 
     @classmethod
@@ -144,7 +169,7 @@ def _fit_lr(data: Dataset, c: float) -> AnswerModel:
 
 
 def best_per_question(model: AnswerModel, data: Dataset) -> dict[int, float]:
-    p = model.proba(data.x)
+    p = model.scores(data.x)
     best = dict.fromkeys(data.answerable, 0.0)
     for g, v in zip(data.group.tolist(), p.tolist(), strict=True):
         best[g] = max(best[g], v)
@@ -167,9 +192,23 @@ def choose_threshold(best: dict[int, float], answerable: dict[int, bool]) -> flo
     return float(best_t)
 
 
-def fit(data: Dataset, *, c: float = 1.0, inner_folds: int = 3) -> AnswerModel:
+DENSE = ("dense_unit", "dense_unit_rel", "dense_passage")
+
+
+def fit(data: Dataset, *, c: float = 1.0, inner_folds: int = 3, embedder: str = "") -> AnswerModel:
     """Fit the weights on every row, and the threshold on probabilities each question got from a model that did
-    not see it (inner folds over questions)."""
+    not see it (inner folds over questions). With `embedder` (whose similarities the dense features are), also
+    the lexical variant: the same fit with the dense features blanked, used under any other embedder."""
+    model = _fit_one(data, c, inner_folds)
+    if embedder:
+        model.info["embedder"] = embedder
+        x = data.x.copy()
+        x[:, [FEATURES.index(f) for f in DENSE]] = 0.0
+        model.lexical = _fit_one(Dataset(x, data.y, data.group, data.answerable), c, inner_folds)
+    return model
+
+
+def _fit_one(data: Dataset, c: float, inner_folds: int) -> AnswerModel:
     if len(np.unique(data.y)) < 2:
         raise ValueError("training data needs both answering and non-answering units")
     model = _fit_lr(data, c)

@@ -1,9 +1,9 @@
-"""What kind of answer a question asks for, read from its interrogative words, and what kind of answer a unit
-offers, read from its form. These patterns encode general facts of English ("how many" asks for a count, "who"
+"""What kind of answer a unit offers, read from its form (what a question asks for is read once, into the Query:
+assistant.query.kinds). These patterns encode general facts of English ("how many" asks for a count, "who"
 for a person or role, "when" for a date, "what does X stand for" for an expansion) and of document typography
 (numbers, dates, proper names, list items); nothing in them names a place, document or question.
 
-Imports: stdlib.
+Imports: stdlib, assistant.query.kinds.
 """
 
 from __future__ import annotations
@@ -11,24 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_COUNT_Q = re.compile(
-    r"\bhow (?:many|much|long|often|big|large)\b|\bwhat (?:number|percentage|proportion|share|figure|rate|amount)\b"
-    r"|\b(?:number|count|total|budget|figures?|percentage|cost)\b",
-    re.I,
-)
-_WHO_Q = re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:person|people|officer|organisations?|agenc(?:y|ies))\b", re.I)
-_WHEN_Q = re.compile(r"\bwhen\b|\bwhat (?:date|year|month|day)\b|\bhow soon\b", re.I)
-_LIST_Q = re.compile(
-    r"\bwhat (?:are|were)\b|\bwhich\b|\blist\b|\bname the\b|\b(?:priorities|themes|areas|steps|actions|points|"
-    r"recommendations|lessons|learn\w*|teach\w*|taught|members|strands|aims|objectives|issues)\b",
-    re.I,
-)
-_DEF_Q = re.compile(
-    r"\bstand(?:s)? for\b|\bmean(?:s|ing)?\b|\babbreviation\b|\bacronym\b|\bshort for\b|\bdefin\w+\b"
-    r"|^\W*what(?:'s| is| are)\s+(?:an? |the )?[A-Z][A-Za-z&]{1,8}s?\W*$",
-    re.I,
-)
-_ABBREV = re.compile(r"\b[A-Z][A-Z&]{1,7}s?\b")
+from assistant.query.kinds import Asks, asks
+
+__all__ = ["Asks", "Offers", "asks", "offers", "years_in"]  # Asks and asks: re-exported from the one classifier
 
 # Unit forms.
 _NUMBER = re.compile(r"(?<![\w.])(?:£\s?)?\d[\d,]*(?:\.\d+)?%?(?![\w])")
@@ -41,30 +26,11 @@ _DATE = re.compile(
 # Two capitalised words inside a sentence (not its first word) usually name a person or a body.
 _PROPER = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]+(?: [A-Z][a-z'-]+)+")
 _EXPANSION = re.compile(r"[A-Z][a-z]+(?: (?:[A-Z][a-z]+|and|of|for|the|&))+ \([A-Z][A-Za-z&]{1,8}\)")
-
-
-@dataclass(frozen=True)
-class Asks:
-    count: bool
-    who: bool
-    when: bool
-    list: bool
-    definition: bool
-
-    @property
-    def kinds(self) -> tuple[float, ...]:
-        return tuple(float(x) for x in (self.count, self.who, self.when, self.list, self.definition))
-
-
-def asks(question: str) -> Asks:
-    definition = bool(_DEF_Q.search(question)) and bool(_ABBREV.search(question) or "mean" in question.lower())
-    return Asks(
-        count=bool(_COUNT_Q.search(question)),
-        who=bool(_WHO_Q.search(question)),
-        when=bool(_WHEN_Q.search(question)),
-        list=bool(_LIST_Q.search(question)) and not definition,
-        definition=definition,
-    )
+# A contact detail: a UK phone number (0 or +44 and 9-10 more digits), an e-mail address or a web address.
+_CONTACT = re.compile(
+    r"(?<![\w+])(?:\+\s?44\s?(?:\(0\)\s?)?|\(?0)\d{1,4}\)?(?:[ \-]?\d){6,9}(?!\d)|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"
+    r"|\bhttps?://\S+|\bwww\.\S+"
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +39,7 @@ class Offers:
     date: bool
     proper: bool  # a proper name inside the sentence
     expansion: bool  # spells out an abbreviation ("Multi-Agency Safeguarding Hub (MASH)")
+    contact: bool = False  # a phone number, e-mail or web address
 
 
 def offers(text: str) -> Offers:
@@ -82,6 +49,7 @@ def offers(text: str) -> Offers:
         date=bool(_DATE.search(text)),
         proper=bool(_PROPER.search(text)),
         expansion=bool(_EXPANSION.search(text)),
+        contact=bool(_CONTACT.search(text)),
     )
 
 
@@ -94,3 +62,34 @@ def years_in(text: str) -> set[int]:
             second = m.group(2)
             out.add(int(second) if len(second) == 4 else (first // 100) * 100 + int(second))
     return out
+
+
+_YEAR_SPAN = re.compile(
+    r"\b(?:[Bb]etween|[Ff]rom)\s+(?:[A-Z][a-z]+\s+)?((?:19|20)\d\d)\s+(?:and|to|until|till)\s+(?:[A-Z][a-z]+\s+)?((?:19|20)\d\d)\b"
+)
+_PERIOD = re.compile(r"\b((?:19|20)\d\d)(?:\s*[/-]\s*(\d{2,4}))?\b")
+
+
+def periods_in(text: str) -> set[tuple[int, int]]:
+    """The periods a text names, as (first, last) years: "2021" (2021, 2021), "2021/22" (2021, 2022), "2020-23"
+    (2020, 2023), "between April 2020 and March 2021" (2020, 2021)."""
+    out = set()
+    for m in _YEAR_SPAN.finditer(text):
+        first, last = int(m.group(1)), int(m.group(2))
+        if last >= first:
+            out.add((first, last))
+    for m in _PERIOD.finditer(_YEAR_SPAN.sub(" ", text)):
+        first = int(m.group(1))
+        last = first
+        if m.group(2):
+            second = m.group(2)
+            last = int(second) if len(second) == 4 else (first // 100) * 100 + int(second)
+        if last >= first:
+            out.add((first, last))
+    return out
+
+
+def same_period(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """One period lies within the other: 2021 within 2021/22, 2021/22 within 2020-23. Two different spans that
+    merely share a year (2020/21 and 2021/22, consecutive financial or school years) are different periods."""
+    return (a[0] >= b[0] and a[1] <= b[1]) or (b[0] >= a[0] and b[1] <= a[1])

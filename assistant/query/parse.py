@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import assistant.conversation as conversation  # a module, not its name: conversation imports query.identifiers
 from assistant.query.identifiers import MINUTE_NO, review_names, years_in
-from assistant.query.kinds import asks_current, question_kind
+from assistant.query.kinds import Asks, asks, asks_current, kind_of
 from core.text import terms
 
 
@@ -37,7 +37,8 @@ class Query:
     years: frozenset[int] = frozenset()
     reviews: frozenset[str] = frozenset()  # normalised review names: "child z", "thematic review"
     numbers: tuple[str, ...] = ()  # minute or section numbers ("17.3")
-    kind: str = "fact"  # count | date | who | definition | procedure | list | fact
+    kind: str = "fact"  # the shape that leads: count | date | who | definition | procedure | list | fact
+    asks: Asks = Asks()  # every shape it asks for (the answer scorer's answer-type flags); kind derives from it
     urgent: bool = False  # describes a live concern about a particular child
     current: bool = False  # asks what is current or in force
     history: tuple[str, ...] = field(default=(), compare=False)
@@ -64,6 +65,7 @@ class QueryParser:
         # What the new turn names wins over what the earlier turn folded into the standalone text named: "and is
         # Anyshire doing that?" after a question about Otherton is about Anyshire.
         where = question if self.places.find_forms(question) else text
+        shape = asks(text)  # the standalone text: "and how many?" asks for a count of what the history named
         return Query(
             text=question,
             standalone=text,
@@ -73,7 +75,8 @@ class QueryParser:
             years=frozenset(years_in(question) or years_in(text)),
             reviews=frozenset(review_names(question) or review_names(text)),
             numbers=tuple(dict.fromkeys(MINUTE_NO.findall(text))),
-            kind=question_kind(question if text == question.strip() else text),
+            kind=kind_of(shape, text),
+            asks=shape,
             urgent=bool(self.urgent(question)),
             current=asks_current(text),
         )

@@ -56,11 +56,6 @@ def test_ask_cites_the_learning(api: str) -> None:
     assert doc["text"][cite["start"] : cite["end"]] in cite["text"]
 
 
-@pytest.mark.xfail(
-    reason="the answer scorer is fitted on MiniLM similarities; with the hashing test embedder this follow-up's "
-    "best sentence falls below the fitted threshold (issue 13 engine; see evals/results/answer-engine.md)",
-    strict=False,
-)
 def test_ask_follow_up_uses_history(api: str) -> None:
     history = [{"role": "user", "content": "How many rapid reviews did the Board hear about in the minutes?"}]
     body = httpx.post(f"{api}/ask", json={"question": "and how many became local reviews?", "history": history}).json()

@@ -11,7 +11,7 @@ import yaml
 
 from assistant.answer.engine import Composer
 from assistant.answer.features import FEATURES
-from assistant.answer.model import AnswerModel, Dataset, choose_threshold, fit
+from assistant.answer.model import VETOES, AnswerModel, Dataset, choose_threshold, fit
 from assistant.answer.question import asks, offers
 from assistant.answer.units import list_around, split_units
 from core.embeddings import HashingEmbedder
@@ -99,6 +99,7 @@ def test_fit_learns_the_signal_and_a_threshold_between_the_classes() -> None:
     rng = np.random.default_rng(0)
     n_q, per = 60, 6
     x = rng.normal(size=(n_q * per, len(FEATURES)))
+    x[:, [FEATURES.index(f) for f in VETOES]] = 0.0  # flags that rule a unit out; none here
     y = np.zeros(n_q * per, dtype=int)
     group = np.repeat(np.arange(n_q), per)
     answerable = {g: g % 4 != 0 for g in range(n_q)}

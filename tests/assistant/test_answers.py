@@ -52,11 +52,6 @@ def _compose(question: str, *hits: SearchHit, threshold: float | None = None):
     return composer.compose(question, list(hits))
 
 
-# These pinned the output of hand-written rules that issue 13 replaced by the fitted scorer (answer-type agreement
-# is one of its features, not a veto); on hand-made passages without sentence embeddings they no longer hold.
-_RULE_REMOVED = pytest.mark.xfail(reason="hand-written rule replaced by the fitted answer scorer (issue 13)")
-
-
 def test_fact_answer_quotes_the_sentence_with_a_citation() -> None:
     a = _compose(
         "How many rapid reviews did the partnership hold in 2021/22?",
@@ -85,15 +80,18 @@ def test_a_duration_does_not_answer_how_many() -> None:
     assert a.abstained
 
 
-@_RULE_REMOVED
-def test_who_needs_a_person_or_a_fuller_role() -> None:
-    role_only = _hit("The Chairman gave an update to the Board in May 2010 on the partnership.")
-    assert _compose("Who was chairing the Board in 2010?", role_only).abstained
-    named = _hit("Jane Smith, Independent Chair of the Board, gave an update in May 2010.")
-    a = _compose("Who was chairing the Board in 2010?", named)
-    assert not a.abstained and "Jane Smith" in a.answer
-    other_role = _hit("Amir Khan, Head of Quality for the Board, presented the report in 2010.")
-    assert _compose("Who was chairing the Board in 2010?", other_role).abstained
+def test_who_is_answered_by_the_line_naming_a_person_in_the_role_asked_about() -> None:
+    # The general behaviour: for "who", the scorer prefers a unit naming a person (answer-type agreement) that also
+    # holds the role asked about (coverage); a role alone, or a person in another role, comes after it.
+    role_only = _hit("The Chairman gave an update to the Board in May 2010 on the partnership.", doc="a.txt")
+    named = _hit("Jane Smith, Independent Chair of the Board, gave an update in May 2010.", doc="b.txt")
+    other_role = _hit("Amir Khan, Head of Quality for the Board, presented the report in 2010.", doc="c.txt")
+    composer = Composer(lambda t: 1.0, alternatives=GLOSSARY.alternatives)
+    cands = composer.candidates("Who was chairing the Board in 2010?", [role_only, named, other_role])
+    p = {u.chunk.doc_id: v for u, v in zip(cands.units, composer.model.proba(cands.x), strict=True)}
+    assert p["b.txt"] > p["a.txt"] and p["b.txt"] > p["c.txt"]
+    a = _compose("Who was chairing the Board in 2010?", role_only, named, other_role, threshold=0.0)
+    assert a.answer.startswith("Jane Smith")
 
 
 def test_learning_question_returns_the_named_reviews_list() -> None:
@@ -149,14 +147,15 @@ def test_elided_source_line_abstains_and_points_to_the_source() -> None:
     assert a.abstained and "County Council minutes" in a.answer
 
 
-@_RULE_REMOVED
 def test_contact_question_needs_contact_details() -> None:
+    # Only a contact detail answers "what is the number": a count of contacts received is not one, however close.
     assert _compose("What is the phone number for the MASH?", _hit("The MASH received 19,383 contacts.")).abstained
-    a = _compose("What is the phone number for the MASH?", _hit("Call the MASH on 01273 123456 in office hours."))
+    a = _compose(
+        "What is the phone number for the MASH?", _hit("Call the MASH on 01273 123456 in office hours."), threshold=0.0
+    )
     assert not a.abstained and "01273 123456" in a.answer
 
 
-@_RULE_REMOVED
 def test_comparison_gives_a_line_per_source() -> None:
     a = _compose(
         "Compare the two partnerships - who provides independent scrutiny in each partnership?",
@@ -172,10 +171,11 @@ def test_comparison_gives_a_line_per_source() -> None:
             doc="b.txt",
             partnership="Beta Partnership (BSCP)",
         ),
+        threshold=0.0,  # the shape of the answer: a line per partnership (the service adds whose line it is)
     )
     lines = a.answer.splitlines()
-    assert lines[0].startswith("- ASCP") and lines[1].startswith("- BSCP")
-    assert [c.n for c in a.citations] == [1, 2]
+    assert len(lines) == 2 and lines[0].endswith("[1]") and lines[1].endswith("[2]")
+    assert [c.document_id for c in a.citations] == ["a.txt", "b.txt"]
 
 
 def test_citations_are_numbered_in_order_of_first_use_and_every_line_is_cited() -> None:

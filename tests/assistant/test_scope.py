@@ -4,6 +4,7 @@ the knowledge base holds nothing of, whose document each line quotes, and curren
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
-from assistant.query import QueryParser, question_kind
+from assistant.query import QueryParser, kinds, question_kind
 from assistant.scope import doc_info
 from assistant.service import build_service
 from core.config import Settings
@@ -133,6 +134,74 @@ def test_the_question_is_parsed_once_per_ask(service, monkeypatch) -> None:
             calls.clear()
             assert client.post("/ask", json={"question": question}).status_code == 200
             assert calls == [question]
+
+
+def test_what_the_question_asks_is_read_once_and_the_answer_step_reads_it_from_the_query(service, monkeypatch) -> None:
+    import assistant.answer.engine as engine
+    import assistant.query.parse as parse_module
+
+    calls: list[str] = []
+    real = kinds.asks
+
+    def counted(text: str) -> kinds.Asks:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(parse_module, "asks", counted)
+    monkeypatch.setattr(engine, "asks", counted)
+    answer = service.ask("How many contacts did the Southvale MASH receive?")
+    assert not answer.abstained and calls == ["How many contacts did the Southvale MASH receive?"]
+    q = service.parse("Who chairs the board and how many times did it meet?")
+    assert q.kind == "count" and q.asks.count and q.asks.who  # the leading kind and every kind asked, one reading
+
+
+def _embedding_urgency(service, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Give the service's (hashing) embedder an urgency model that reads the message's embedding, as MiniLM's does."""
+    from assistant import urgency
+
+    weights = json.loads(urgency.WEIGHTS_PATH.read_text(encoding="utf-8"))
+    plain = weights["models"]["structural"]
+    dim = service.embedder.dim
+    weights["models"]["hashing-256"] = {
+        **plain,
+        "embedding": True,
+        "dim": dim,
+        "mean": [0.0] * dim + plain["mean"],
+        "scale": [1.0] * dim + plain["scale"],
+        "coef": [0.0] * dim + plain["coef"],
+    }
+    path = tmp_path / "urgency-weights.json"
+    path.write_text(json.dumps(weights), encoding="utf-8")
+    embedder = service.retriever.embedder
+    urgency._detectors[embedder] = urgency.UrgencyDetector(embedder, weights_path=path)
+    assert urgency.detector_for(embedder).embedder is embedder
+
+
+def test_the_message_is_embedded_once_per_ask(tmp_path: Path, monkeypatch) -> None:
+    service = _service(tmp_path)
+    _embedding_urgency(service, tmp_path)
+    embedded: list[str] = []
+    inner = service.embedder.inner  # type: ignore[attr-defined]  # the MemoEmbedder build_service wraps it in
+    real = inner.embed_documents
+
+    def counted(texts):  # type: ignore[no-untyped-def]
+        embedded.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(inner, "embed_documents", counted)
+    searches: list[object] = []
+    search = service.retriever.search
+    monkeypatch.setattr(service.retriever, "search", lambda *a, **k: searches.append(a) or search(*a, **k))
+    question = "What did the Northshire partnership report in 2022/23?"
+    assert not service.glossary.expand(question)  # no glossary term: retrieval embeds the message as it is
+    answer = service.ask(question)
+    assert answer.citations and len(searches) == 1  # urgency, retrieval and the answer scorer all ran
+    assert embedded.count(question) == 1, embedded
+    # A place the store holds nothing from: one search (for what it holds on the subject), the message embedded once.
+    embedded.clear(), searches.clear()
+    question = "What did the Eastmarch partnership report in 2022/23?"
+    assert service.ask(question).abstained
+    assert embedded.count(question) == 1 and len(searches) == 1, embedded
 
 
 # ---- scoping ---------------------------------------------------------------------------------------------------------

@@ -77,11 +77,61 @@ def test_child_z_over_http(seeded) -> None:
     assert body["citations"] and "Child Z" in body["citations"][0]["text"]
 
 
-@pytest.mark.xfail(
-    reason="regression of the issue 13 engine: it quotes the 2020/21 child-death figure for a 2021/22 question "
-    "(its period check compares year sets loosely); see evals/results/answer-engine.md, Not met",
-    strict=False,
-)
 def test_unknown_figure_abstains(service) -> None:
     answer = service.ask("How many child deaths was the Sussex CDOP notified of in 2021/22?")
     assert answer.abstained and not answer.citations
+
+
+# What a correct answer from the seeds holds, for every start point and induction question the UI offers
+# (ui/personas.py): each alternative (`|`) or every listed part, case-insensitive, in the answer's text.
+START_POINT_ANSWERS = {
+    "What did the Child Z review teach?": ["legacy of relationships characterised by domestic abuse"],
+    "What are the common themes across rapid reviews?": ["themes across"],
+    "What does the MASH do?": ["multi-agency safeguarding hub|information gathering"],
+    "What training is available for practitioners?": ["training courses|training programme|training offer|new courses"],
+    "What is the role of schools in safeguarding arrangements?": ["schools"],
+    "What is the Section 11 audit?": ["self-assessment|comply with s11|section 11 of the children act"],
+    "What did the annual report say about exploitation?": ["exploitation"],
+    "Who are the lead safeguarding partners in East Sussex?": ["sussex police", "east sussex county council"],
+    "How does the ESSCP board work and how often does it meet?": ["four times a year"],
+    "What are the ESSCP's priorities for 2020-23?": [
+        "safeguarding in education",
+        "child exploitation",
+        "embedding a learning culture",
+        "safeguarding under 5s",
+    ],
+}
+
+
+# Start points the answer step does not yet answer correctly from the seeds (each one's failure, measured):
+_NOT_YET = {
+    "What training is available for practitioners?": "quotes a training aim, not the 5.6 programme or its courses",
+    "What is the Section 11 audit?": "quotes plans for the 2022 audit, not the sentence saying what the audit is",
+    "How does the ESSCP board work and how often does it meet?": "the 4.2 sentence scores below the threshold",
+}
+
+
+def _offered() -> list[str]:
+    try:
+        from ui.personas import PERSONAS
+    except ImportError:  # the UI's packages are not installed
+        return list(START_POINT_ANSWERS)
+    return list(dict.fromkeys(q for spec in PERSONAS.values() for q in spec["questions"]))
+
+
+def test_every_question_the_ui_offers_has_an_expected_answer() -> None:
+    assert set(_offered()) <= set(START_POINT_ANSWERS), "a start point the UI offers has no expected answer here"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        pytest.param(q, marks=pytest.mark.xfail(reason=_NOT_YET[q], strict=False)) if q in _NOT_YET else q
+        for q in _offered()
+    ],
+)
+def test_start_point_and_induction_question_is_answered_from_the_seeds(service, question: str) -> None:
+    answer = service.ask(question)
+    text = answer.answer.lower()
+    missing = [part for part in START_POINT_ANSWERS[question] if not any(a in text for a in part.split("|"))]
+    assert not answer.abstained and answer.citations and not missing, (missing, answer.answer[:300])
