@@ -48,20 +48,23 @@ class Candidates:
 
 
 class _VectorCache:
-    """Sentence vectors by text, so a unit seen in an earlier question is not embedded again."""
+    """Sentence vectors by embedder and text, so a unit seen in an earlier question is not embedded again. The
+    embedder is part of the key: one process may hold two embedders (of different dimensions) at once."""
 
     def __init__(self, limit: int = 50_000) -> None:
         self.limit = limit
-        self.vectors: dict[str, np.ndarray] = {}
+        self.vectors: dict[tuple[str, str], np.ndarray] = {}
 
-    def get(self, embed: Embed, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self.vectors))
+    def get(self, embedder: str, embed: Embed, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if (embedder, t) not in self.vectors))
         if missing:
             if len(self.vectors) + len(missing) > self.limit:
                 self.vectors.clear()
             for t, v in zip(missing, embed(missing), strict=True):
-                self.vectors[t] = np.asarray(v, dtype=np.float32)
-        return np.stack([self.vectors[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
+                self.vectors[(embedder, t)] = np.asarray(v, dtype=np.float32)
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.stack([self.vectors[(embedder, t)] for t in texts])
 
 
 _CACHE = _VectorCache()
@@ -88,6 +91,8 @@ class Composer:
         self.home = home or (lambda c: False)
         self.current = current or (lambda c: True)
         self.embed = embed
+        # Cache key of this embedder: its model id, or (unnamed) the object whose method embeds.
+        self.embedder_key = embedder_id or f"object-{id(getattr(embed, '__self__', embed))}"
         self.glossary = glossary
         self.model = (model or default_model()).for_embedder(embedder_id)
         # An explicit threshold (PKA_ABSTAIN_THRESHOLD set by the operator) overrides the fitted one.
@@ -208,7 +213,7 @@ class Composer:
     def _dense(self, question: str, units: list[Unit]) -> np.ndarray:
         if self.embed is None:
             return np.asarray([u.hit.dense for u in units], dtype=float)
-        vectors = _CACHE.get(self.embed, [question] + [u.text for u in units])
+        vectors = _CACHE.get(self.embedder_key, self.embed, [question] + [u.text for u in units])
         return (vectors[1:] @ vectors[0]).astype(float)
 
 

@@ -201,3 +201,22 @@ def test_merged_folder_keeps_every_manifest_entry(tmp_path: Path) -> None:
     assert manifest["home_partnership"] == "H"
     assert manifest["documents"] == {"a.txt": {"title": "A"}, "more/b.txt": {"title": "B"}}
     assert (out / "more" / "b.txt").read_text() == "B" and not (out / "more" / "manifest.yaml").exists()
+
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_two_embedders_of_different_dimensions_in_one_process_keep_their_own_sentence_vectors(named: bool) -> None:
+    """The sentence-vector cache is shared by every composer in the process: a second embedder (another model,
+    another dimension) scoring the same passages must get its own vectors, not the first one's."""
+    hits = [_hit("The Partnership Board meets four times a year to review its priorities.")]
+    for dim, question in ((64, "How often does the board meet?"), (48, "When does the Partnership Board meet?")):
+        embedder = HashingEmbedder(dim=dim)
+        composer = Composer(
+            lambda t: 1.0,
+            embed=embedder.embed_documents,
+            embedder_id=embedder.model_id if named else None,
+            model=_model(dense_unit=1.0),
+        )
+        candidates = composer.candidates(question, hits)  # a new question beside a passage seen before
+        assert len(candidates.units) >= 1
+        assert np.all(np.isfinite(candidates.x))
