@@ -203,7 +203,6 @@ def test_merged_folder_keeps_every_manifest_entry(tmp_path: Path) -> None:
     assert (out / "more" / "b.txt").read_text() == "B" and not (out / "more" / "manifest.yaml").exists()
 
 
-
 @pytest.mark.parametrize("named", [True, False])
 def test_two_embedders_of_different_dimensions_in_one_process_keep_their_own_sentence_vectors(named: bool) -> None:
     """The sentence-vector cache is shared by every composer in the process: a second embedder (another model,
