@@ -176,7 +176,7 @@ def _sources(safeguarding: Safeguarding, doc_ids: list[str]) -> list[str]:
     """'- [Title](link)' for each document, title and link from the manifest; never the internal file name."""
     try:
         records = safeguarding.retriever.store.document_records()
-    except Exception:  # a store that cannot list records still gets a briefing, with titles only
+    except Exception:  # noqa: BLE001 - a store that cannot list records still gets a briefing, with titles only
         records = {}
     chunk_titles = {c.doc_id: c.title for c in safeguarding.retriever.chunks if c.doc_id in doc_ids}
     lines = []

@@ -51,7 +51,10 @@ def retries(
             log.warning("LLM call %d failed: %s", state.attempt_number, state.outcome.exception())
 
     return tenacity.Retrying(
-        stop=tenacity.stop_any(tenacity.stop_after_attempt(attempts), lambda _: time.monotonic() >= deadline - 0.05),
+        stop=tenacity.stop_any(
+            tenacity.stop_after_attempt(attempts),
+            tenacity.stop_after_delay(max(0.0, deadline - 0.05 - time.monotonic())),  # the call's own deadline
+        ),
         retry=tenacity.retry_if_exception(retry_if),
         wait=tenacity.wait_none(),
         before=before,

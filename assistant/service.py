@@ -302,10 +302,10 @@ def build_retriever(settings: Settings, *, store: ChunkStore, embedder: Embedder
 
 def build_service(settings: Settings, *, embedder: Embedder | None = None) -> AssistantService:
     # One vector per text per request: urgency, retrieval and the answer scorer embed the message once between them.
-    embedder = MemoEmbedder(embedder or build_embedder(settings))
-    store = open_store(settings, embedder_id=embedder.model_id, dim=embedder.dim)
+    memo = MemoEmbedder(embedder or build_embedder(settings))
+    store = open_store(settings, embedder_id=memo.model_id, dim=memo.dim)
     glossary = Glossary.load(Path(settings.knowledge_dir) / "glossary.yaml")
-    retriever = build_retriever(settings, store=store, embedder=embedder, glossary=glossary)
+    retriever = build_retriever(settings, store=store, embedder=memo, glossary=glossary)
     knowledge = Path(settings.knowledge_dir)
     safeguarding = Safeguarding(
         retriever, themes_path=knowledge / "themes.yaml", signposting_path=knowledge / "signposting.yaml"
@@ -315,7 +315,7 @@ def build_service(settings: Settings, *, embedder: Embedder | None = None) -> As
     return AssistantService(
         settings=settings,
         store=store,
-        embedder=embedder,
+        embedder=memo,
         retriever=retriever,
         glossary=glossary,
         safeguarding=safeguarding,

@@ -142,7 +142,7 @@ class CrossValidation:
     false_alarm_rate: float
     misses: list[str] = field(default_factory=list)
     false_alarms: list[str] = field(default_factory=list)
-    by_source: dict[str, dict[str, float]] = field(default_factory=dict)
+    by_source: dict[str, dict[str, float | None]] = field(default_factory=dict)
     folds: int = 10
 
     def to_json(self) -> dict[str, Any]:

@@ -27,10 +27,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
 from evals.metrics import percentile
+
+T = TypeVar("T")  # what one search returns
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "data" / "bench-cache"
@@ -111,7 +114,7 @@ def source_texts(knowledge: Path) -> list[str]:
     return [p.read_text(encoding="utf-8") for p in sorted(knowledge.glob("*")) if p.suffix in (".txt", ".md")]
 
 
-def settings_for(workdir: Path, *, hashing: bool, **extra: object):  # core.config.Settings
+def settings_for(workdir: Path, *, hashing: bool, **extra: Any):  # core.config.Settings
     from core.config import Settings
 
     return Settings(
@@ -123,7 +126,7 @@ def settings_for(workdir: Path, *, hashing: bool, **extra: object):  # core.conf
     )
 
 
-def synthetic_documents(n_chunks: int, settings, *, seed: int = 7) -> Iterator[tuple[str, str, list]]:
+def synthetic_documents(n_chunks: int, settings, *, seed: int = 7) -> Iterator[tuple[str, str, tuple[Any, list[Any]]]]:
     """(file name, text, chunks) of synthetic documents until they make at least `n_chunks` chunks."""
     from evals.synthetic import generate
     from ingest.chunker import chunk_document
@@ -359,8 +362,8 @@ def _reused(wd: Path, n_chunks: int) -> Filled | None:
 
 
 def recall_at_10(
-    search: Callable[[np.ndarray], object],
-    top10: Callable[[object], list[int] | np.ndarray],
+    search: Callable[[np.ndarray], T],
+    top10: Callable[[T], list[int] | np.ndarray],
     truth: np.ndarray,
     queries: np.ndarray,
     tenth: np.ndarray,
@@ -598,7 +601,10 @@ def bench_query(
         for ef in ef_values or (settings.hnsw_ef_search,):
             store.set_ef_search(ef)
             for k, what in ((10, "a bare top 10"), (cand, "as many as the retriever's candidates")):
-                r, p95 = recall_at_10(lambda q, k=k: store.query(q, min(k, n)), store_top10, truth, probes, tenth)
+                def store_search(q: np.ndarray, k: int = k) -> list[tuple[str, float]]:
+                    return store.query(q, min(k, n))
+
+                r, p95 = recall_at_10(store_search, store_top10, truth, probes, tenth)
                 recall_rows.append(
                     f"| HNSW store.query: ef_search={ef}, n_results={k} ({what}) | {r:.3f} | {p95:.1f} |"
                 )

@@ -26,8 +26,12 @@ PACKAGED_MODELS = {
 
 
 class Embedder(Protocol):
-    model_id: str
-    dim: int
+    # Read-only: a wrapper (assistant.vector_memo) may answer them from the embedder it wraps.
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 

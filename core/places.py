@@ -152,7 +152,7 @@ def partnership_place(partnership: str) -> str:
     m = _PARTNERSHIP_PLACE.match(partnership)
     if not m:
         return ""
-    from core.text import STOPWORDS  # noqa: PLC0415 - core.text loads the stemmer; only this fallback needs it
+    from core.text import STOPWORDS  # here, not at the top: core.text loads the stemmer; only this fallback needs it
 
     place = m.group(1).strip()
     words = place.replace("-", " ").split()

@@ -123,7 +123,7 @@ class ChunkStore(StoreWrites):
             self.set_ef_search(int(hnsw["ef_search"]))
         try:
             self._batch = int(client.get_max_batch_size())
-        except Exception:  # older servers do not report it
+        except Exception:  # noqa: BLE001 - older servers do not report it
             self._batch = 1000
         self._batch = max(100, min(self._batch, 5000))
 
@@ -133,7 +133,7 @@ class ChunkStore(StoreWrites):
             current = ((self._chunks.configuration or {}).get("hnsw") or {}).get("ef_search")
             if current != ef:
                 self._chunks.modify(configuration={"hnsw": {"ef_search": ef}})
-        except Exception as exc:  # an old server may not support it; searching still works
+        except Exception as exc:  # noqa: BLE001 - an old server may not support it; searching still works
             log.warning("could not set HNSW ef_search=%s: %s", ef, exc)
 
     # ---- documents -------------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def scan(folder: Path) -> tuple[int, list[tuple[str, str]]]:
     """(sentences read, [(file, flagged sentence)]) over the text files of a folder."""
     from core.text import sentence_spans
 
-    n, found = 0, []
+    n, found = 0, list[tuple[str, str]]()
     for path in sorted(folder.rglob("*")):
         if path.suffix not in (".txt", ".md") or not path.is_file():
             continue

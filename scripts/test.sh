@@ -13,6 +13,6 @@ fi
 export HF_HUB_OFFLINE=1
 .venv/bin/ruff check .
 .venv/bin/lint-imports  # the layering contracts in pyproject.toml
-.venv/bin/mypy  # strict on core/, normal on ingest/ (pyproject.toml [tool.mypy])
+.venv/bin/mypy  # strict on core/ and testing/, normal on the other packages (pyproject.toml [tool.mypy])
 # Every tier: -m "" replaces addopts' fast-tier filter; a later -m in "$@" narrows it again.
 .venv/bin/python -m pytest -m "" "$@"

@@ -132,8 +132,13 @@ def reviews_view(client: ApiClient, status: dict[str, Any], ask: Callable[[str],
     if rows:
         st.table(rows, hide_index=True, border="horizontal", alt="How many reviews share each learning theme")
         theme = st.selectbox(
-            "Theme", [t["id"] for t in themes["themes"] if t["reviews"]], format_func=labels.get, key="theme-choice"
+            "Theme",
+            [t["id"] for t in themes["themes"] if t["reviews"]],
+            format_func=lambda t: labels.get(t, t),
+            key="theme-choice",
         )
+        if theme is None:
+            return
         key = f"briefing-{theme}"
         st.button(
             "7-minute briefing on this theme", key="theme-brief", on_click=show_briefing, args=("theme", theme, key)

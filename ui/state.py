@@ -47,6 +47,7 @@ def api_status(client: ApiClient, *, force: bool = False) -> dict[str, Any]:
     cached = st.session_state.get("health_cache")
     if cached and not force and cached["state"] == "ok" and time.monotonic() - cached["at"] < HEALTH_TTL_S:
         return cached
+    status: dict[str, Any]
     try:
         health = client.health()
         store = str(health.get("store") or "ok")

@@ -186,7 +186,7 @@ def choose_threshold(best: dict[int, float], answerable: dict[int, bool]) -> flo
         return 0.5 if not una else max(una) + 1e-6
     best_t, best_v = 0.5, -1.0
     for t in sorted({*ans, *una, 0.0}):
-        v = np.mean([p >= t for p in ans]) + np.mean([p < t for p in una])
+        v = float(np.mean([p >= t for p in ans]) + np.mean([p < t for p in una]))
         if v >= best_v:
             best_t, best_v = t, v
     return float(best_t)

@@ -83,6 +83,7 @@ def list_around(units: list[Unit], at: int) -> list[Unit]:
     if not units:
         return []
     i = at
+    lead: int | None
     if not units[i].bullet:
         if not units[i].intro or i + 1 >= len(units) or not units[i + 1].bullet:
             return []

@@ -42,6 +42,7 @@ class _HeaderDeadline:
     transport: asyncio.Transport
     cycle: Any
     loop: asyncio.AbstractEventLoop
+    _header_deadline: asyncio.TimerHandle | None = None
 
     def _arm_header_deadline(self) -> None:
         self._disarm_header_deadline()
@@ -56,12 +57,12 @@ class _HeaderDeadline:
         self._header_deadline = self.loop.call_later(get_settings().header_timeout_s, expire)
 
     def _disarm_header_deadline(self) -> None:
-        handle = getattr(self, "_header_deadline", None)
+        handle = self._header_deadline
         if handle is not None:
             handle.cancel()
             self._header_deadline = None
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
         self._arm_header_deadline()
 
@@ -96,5 +97,5 @@ def protocol_class() -> type[asyncio.Protocol]:
 
 if HttpToolsProtocol is not None:
 
-    class JsonHttpToolsProtocol(_HeaderDeadline, HttpToolsProtocol):  # type: ignore[no-redef,valid-type,misc]
+    class JsonHttpToolsProtocol(_HeaderDeadline, HttpToolsProtocol):
         pass

@@ -74,7 +74,7 @@ def parse_pdf(data: bytes, max_pages: int) -> Parsed:
         pages = [layout.render_page(b, t) for b, t in zip(blocks, tables, strict=True)]
     except ParseError:
         raise
-    except Exception:  # pdfminer raises many types on odd files: fall back to pypdf's text
+    except Exception:  # noqa: BLE001 - pdfminer raises many types on odd files: fall back to pypdf's text
         pages = [(page.extract_text() or "") for page in reader.pages]
     extra: dict[str, str] = {}
     for i, p in enumerate(pages):
