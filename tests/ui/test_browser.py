@@ -182,8 +182,8 @@ def test_ask_open_citation_and_document(servers: dict[str, str], browser_page) -
     marker.click()
     # One click on [n] opens the cited passage, highlighted, and brings it into view.
     mark = page.locator(f"{href} mark.pka-quote").first
-    expect(mark).to_be_visible(timeout=10_000)
-    expect(mark).to_be_in_viewport(timeout=10_000)
+    expect(mark).to_be_visible(timeout=30_000)
+    expect(mark).to_be_in_viewport(timeout=30_000)
     assert mark.inner_text().strip()
     assert len(page.context.pages) == 1  # the marker jumps within the page, it opens no tab
     shot = ARTIFACTS / "ui_citation.png"
