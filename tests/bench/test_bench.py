@@ -21,6 +21,7 @@ def test_bench_ingest_tiny(tmp_path: Path) -> None:
     assert "first ingest throughput" in md and "re-ingest, unchanged corpus" in md
 
 
+@pytest.mark.integration  # a whole benchmark run: fills and queries real Chroma stores
 def test_bench_query_tiny(tmp_path: Path) -> None:
     result = bench_query(300, hashing=True, rounds=1, workdir=tmp_path / "w", ef_values=(16,))
     assert result.chunks == 300
@@ -29,6 +30,7 @@ def test_bench_query_tiny(tmp_path: Path) -> None:
         assert row in md
 
 
+@pytest.mark.integration  # a whole benchmark run: fills and queries real Chroma stores
 def test_bench_query_measures_the_binary_code_path_past_the_exact_size(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PKA_DENSE_EXACT_MAX", "50")
     monkeypatch.setenv("PKA_DENSE_CANDIDATES", "300")
@@ -113,6 +115,7 @@ def test_reingest_of_an_unchanged_corpus_reads_no_chunks(settings, embedder, sto
     assert report.chunks_written == 0 and report.unchanged
 
 
+@pytest.mark.integration  # imports torch (seconds); the fast tier otherwise never does
 def test_auto_device_falls_back_to_cpu_and_explicit_devices_are_kept() -> None:
     import torch
 
@@ -135,6 +138,7 @@ def test_filter_mask_by_groups_matches_filters_accepts(settings, embedder, store
         assert index.filter_mask(f).tolist() == [f.accepts(c) for c in index.chunks]
 
 
+@pytest.mark.integration  # a whole benchmark run: fills and queries real Chroma stores
 def test_bench_query_can_reuse_the_store_it_filled(tmp_path: Path) -> None:
     first = bench_query(200, hashing=True, rounds=1, workdir=tmp_path / "w", ef_values=(16,))
     again = bench_query(200, hashing=True, rounds=1, workdir=tmp_path / "w", ef_values=(16,), reuse=True)
