@@ -6,8 +6,6 @@ more), every sourced line cited; as Markdown and as PDF.
 of each agency or role (its "must" and "should" sentences about the review); the action plan is a table for teams
 to fill in; sources are listed by title and link from the manifest. Sections without a sourced line say so rather
 than invent one.
-
-Imports: stdlib, reportlab (PDF only), core, assistant.
 """
 
 from __future__ import annotations

@@ -1,7 +1,4 @@
-"""Citations: one Citation per cited passage, numbered in order of first use, quoting the parts of it used.
-
-Imports: core.types only.
-"""
+"""Citations: one Citation per cited passage, numbered in order of first use, quoting the parts of it used."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
 """Extractive answers: kept as the import path of the answer step; the engine lives in assistant.answer (evidence
 units, a fitted scorer, answers shaped by the question, abstention from a calibrated probability).
-
-Imports: assistant.answer.
 """
 
 from __future__ import annotations

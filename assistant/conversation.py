@@ -1,7 +1,7 @@
 """Turn a follow-up ("and what did it teach?", "and child 4?") into a standalone question using the history,
 without an LLM.
 
-Imports: stdlib, core, assistant.query.identifiers. The subjects a follow-up may swap ("and child 4?", "and what
+The subjects a follow-up may swap ("and child 4?", "and what
 about Anyshire?") are review names and the places the knowledge folder's places.yaml lists (passed in as `places`).
 """
 

@@ -1,7 +1,7 @@
 """Whether the knowledge base holds anything for what a question names: a place or partnership, a year, a review.
 When it holds nothing, the answer says so plainly and says what it does hold; such an answer is an abstention.
 
-Imports: stdlib, core, assistant. Wording from knowledge/signposting.yaml (`scope:`), through assistant.scope.
+Wording from knowledge/signposting.yaml (`scope:`), through assistant.scope.
 """
 
 from __future__ import annotations

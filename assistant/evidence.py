@@ -1,7 +1,5 @@
 """How much of a question a piece of text holds: the shared measure behind reranking, answer sentence choice
 and abstention.
-
-Imports: stdlib, core.text.
 """
 
 from __future__ import annotations

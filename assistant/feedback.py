@@ -1,6 +1,6 @@
 """Feedback on answers: one SQLite table in the data folder, with a retention period.
 
-Imports: stdlib only. Each call opens its own connection, so the store is safe to use from the API's threads.
+Each call opens its own connection, so the store is safe to use from the API's threads.
 """
 
 from __future__ import annotations

@@ -4,8 +4,6 @@ allow mentions is not answered from unrelated passages of the filtered documents
 Without filters the review index answers such questions itself (assistant/safeguarding.py); with filters the
 answer is composed from the filtered passages only, and the best of those can share the question's other words
 ("review", "teach") while being about something else.
-
-Imports: stdlib, assistant.compose, assistant.reviews.
 """
 
 from __future__ import annotations

@@ -1,7 +1,4 @@
-"""The LLM call's guards: a circuit breaker (pybreaker) and retries within a deadline (tenacity).
-
-Imports: stdlib, pybreaker, tenacity.
-"""
+"""The LLM call's guards: a circuit breaker (pybreaker) and retries within a deadline (tenacity)."""
 
 from __future__ import annotations
 

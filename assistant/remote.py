@@ -4,7 +4,7 @@ Which API: `--api URL`, else PKA_API_URL when it is set (both trusted as given),
 PKA_API_HOST:PKA_API_PORT, used only when its /health answers and reports the same store (Settings.store_id), so
 a command pointed at another data folder never gets answers from the wrong knowledge base.
 
-Imports: stdlib, httpx, core (config, errors). Nothing heavy: this is the fast path.
+Nothing heavy: this is the fast path.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The review index: every case review the corpus mentions (Child X, Child 4, Family CC, thematic reviews), with
 its partnership, year, type and key-learning points tagged with themes from knowledge/themes.yaml.
 
-Imports: stdlib, pyyaml, core, assistant.retrieval. Built from the committed chunks, so it always matches the
+Built from the committed chunks, so it always matches the
 store; rebuilt with the retrieval index.
 """
 

@@ -2,7 +2,7 @@
 of them), a "which one?" answer for ambiguous review names, and the urgent-concern safety path (the detector is
 assistant.urgency, the fixed steps assistant.signposting).
 
-Imports: stdlib, core, assistant. Every line it writes is quoted from, and cited to, a stored passage,
+Every line it writes is quoted from, and cited to, a stored passage,
 except the fixed signposting configured in knowledge/signposting.yaml.
 """
 

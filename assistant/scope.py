@@ -4,7 +4,7 @@ it asks about, or of the review it names. A question naming somewhere the store 
 plainly that it has nothing ("The knowledge base holds no documents from Anyshire"), in the wording of
 knowledge/signposting.yaml.
 
-Imports: stdlib, pyyaml, core, assistant.query. Built per store version from the document records, never from any
+Built per store version from the document records, never from any
 date inside a document's text: a document's year is its manifest date's (or its title's).
 """
 

@@ -1,7 +1,4 @@
-"""Access keys and redaction of personal data: small pure functions the API and the service share.
-
-Imports: stdlib only.
-"""
+"""Access keys and redaction of personal data: small pure functions the API and the service share."""
 
 from __future__ import annotations
 

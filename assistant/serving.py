@@ -1,7 +1,4 @@
-"""The application `pka serve` runs: the API (assistant.api) with the write side's jobs plugged in.
-
-Imports: core, assistant, ingest (the API package itself imports no ingest code; this entry point joins them).
-"""
+"""The application `pka serve` runs: the API (assistant.api) with the write side's jobs plugged in."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
 """The fixed signposting an urgent concern gets first (999, the front door, out of hours, escalation), read from
 knowledge/signposting.yaml, per partnership where it says, with a default. The assistant never invents contacts.
-
-Imports: stdlib, pyyaml, core.errors.
 """
 
 from __future__ import annotations

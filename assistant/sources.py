@@ -2,7 +2,7 @@
 partnership), and a currency note only when it matters: a newer document on the same subject is in the knowledge
 base, a quoted term has been replaced, or the question asks what is current and the source is old.
 
-Imports: stdlib, core, assistant. A document's year is its manifest (publication) date's, never one in its text.
+A document's year is its manifest (publication) date's, never one in its text.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ caseload"), a child's disclosure, harm words, a live or present framing, and the
 `pka train-urgent`, assistant/urgency_train.py). With an embedder the weights were not fitted for (the hashing
 test double), the structural-only model decides.
 
-Imports: stdlib, numpy, pyyaml, core. Scoring is a dot product: scikit-learn is needed only to train.
+Scoring is a dot product: scikit-learn is needed only to train.
 """
 
 from __future__ import annotations

@@ -7,8 +7,6 @@ cross-validation on the training messages only, and so is the threshold: the hig
 out-of-fold recall at `target_recall`, set halfway down to the next score so that near misses fall on the urgent
 side. The reported figures are from an outer stratified 10-fold cross-validation, each fold's model, C, weight
 and threshold chosen without its test messages.
-
-Imports: stdlib, numpy, scikit-learn, core, assistant.
 """
 
 from __future__ import annotations

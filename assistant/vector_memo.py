@@ -1,8 +1,6 @@
 """An embedder that remembers the vectors of the texts it embedded last, so the stages of one request that embed
 the same text (the urgent-concern check, dense retrieval, the answer scorer's question vector) share one vector
 instead of running the model again for each.
-
-Imports: stdlib, numpy, core.
 """
 
 from __future__ import annotations

@@ -601,6 +601,7 @@ def bench_query(
         for ef in ef_values or (settings.hnsw_ef_search,):
             store.set_ef_search(ef)
             for k, what in ((10, "a bare top 10"), (cand, "as many as the retriever's candidates")):
+
                 def store_search(q: np.ndarray, k: int = k) -> list[tuple[str, float]]:
                     return store.query(q, min(k, n))
 

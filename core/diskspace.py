@@ -1,6 +1,6 @@
 """A free-space check before writing, so that a full disk refuses a write cleanly instead of breaking the store.
 
-Imports: stdlib, core.errors. Chroma and SQLite that run out of space mid-write leave a store that may not open
+Chroma and SQLite that run out of space mid-write leave a store that may not open
 again until space is freed; refusing while PKA_MIN_FREE_MB is still free keeps the store at its last commit.
 """
 

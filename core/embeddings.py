@@ -1,6 +1,6 @@
 """Text embedders: the real sentence-transformers model shipped in a PyPI package, and a hashing test double.
 
-Imports: stdlib, numpy; sentence_transformers only inside SentenceTransformerEmbedder.load(), so that code paths
+sentence_transformers is imported only inside SentenceTransformerEmbedder.load(), so that code paths
 which never embed (the UI, most tests) do not import torch.
 """
 

@@ -1,7 +1,4 @@
-"""The error hierarchy. Each error knows its machine code and HTTP status; the API maps them in one place.
-
-Imports: stdlib only.
-"""
+"""The error hierarchy. Each error knows its machine code and HTTP status; the API maps them in one place."""
 
 from __future__ import annotations
 

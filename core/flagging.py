@@ -1,6 +1,6 @@
 """Flag passages that read as instructions planted for the reader or for an assistant, at ingest.
 
-Imports: stdlib, core. A passage is flagged when one of its sentences is
+A passage is flagged when one of its sentences is
 
 * an *override*: an imperative to ignore, disregard or forget instructions, rules, guidance or procedures;
 * *addressed to an assistant*: prompt markers ("System:", "system prompt"), an AI/assistant named as the one told

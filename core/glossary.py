@@ -1,7 +1,4 @@
-"""The safeguarding glossary: abbreviations, expansions and synonym groups, used to expand queries.
-
-Imports: stdlib, pyyaml, core.text.
-"""
+"""The safeguarding glossary: abbreviations, expansions and synonym groups, used to expand queries."""
 
 from __future__ import annotations
 

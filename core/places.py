@@ -1,7 +1,7 @@
 """Places as data: the areas a question may name, their other names, and which areas contain which, read from
 knowledge/places.yaml; and finding them in a text.
 
-Imports: stdlib, pyyaml, core. No place is named in code: every name comes from the file (or, for a partnership the
+No place is named in code: every name comes from the file (or, for a partnership the
 file does not list, from the start of its name: "Testshire Safeguarding Children Partnership" is about Testshire).
 """
 

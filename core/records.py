@@ -1,7 +1,4 @@
-"""The store's record types and their conversion to and from Chroma's flat metadata.
-
-Imports: stdlib, numpy, core.types.
-"""
+"""The store's record types and their conversion to and from Chroma's flat metadata."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """How processes sharing one embedded store tell each other it changed, and how a store is reopened safely.
 
-Imports: stdlib only. Chroma's embedded client keeps an in-memory view of the vector index that another process's
+Chroma's embedded client keeps an in-memory view of the vector index that another process's
 writes never reach: after a `pka ingest` beside a running `pka serve`, the server's reads fail ("Error finding id").
 So every process that commits to the store writes a stamp file next to it (`PKA_DATA_DIR/store.stamp`, replaced
 atomically, holding the writer's PID and the new version token), and a reader that finds a stamp from another

@@ -1,7 +1,7 @@
 """ChunkStore: with core.store_access, core.store_writes and core.chroma_client, the only code that imports
 chromadb. Chunks live in one collection, document records in another.
 
-Imports: stdlib, numpy, chromadb, core. A document's record is its commit point: chunks are written first, the
+A document's record is its commit point: chunks are written first, the
 record second, stale chunks deleted last, and readers keep only chunks whose doc_hash (content and chunking
 version together) matches a committed record. So a crash at any step leaves each document either at its old
 version or its new one, never a mix. Processes sharing the embedded store follow each other's commits through a

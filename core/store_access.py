@@ -1,7 +1,5 @@
 """How ChunkStore's methods use the client: reads follow other processes and retry once, writes report why they
 failed. The decorators wrap ChunkStore methods (they use its _sync, _reopen, _gate, _opener, _committed).
-
-Imports: stdlib, core.errors.
 """
 
 from __future__ import annotations

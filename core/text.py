@@ -1,7 +1,4 @@
-"""Text helpers shared by ingest, retrieval, answers and evals: tokens, stems, sentences, normalisation.
-
-Imports: stdlib and PyStemmer.
-"""
+"""Text helpers shared by ingest, retrieval, answers and evals: tokens, stems, sentences, normalisation."""
 
 from __future__ import annotations
 

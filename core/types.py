@@ -1,6 +1,6 @@
 """The plain data types that flow between ingest, the store, the assistant, the API and the UI.
 
-Imports: stdlib and pydantic only. No I/O lives here.
+No I/O lives here.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Structure-aware chunking: sections by heading, minute items, review blocks, lists with their lead-in, table
 rows with their header. Oversized blocks are cut at boundaries chosen by LangChain's recursive splitter.
 
-Imports: stdlib, langchain-text-splitters, core. Offsets are computed here, never trusted from a splitter:
+Offsets are computed here, never trusted from a splitter:
 document.text[chunk.start:chunk.end] == chunk.text for every chunk.
 """
 

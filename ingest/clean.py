@@ -1,6 +1,5 @@
 """Clean conversion debris out of extracted text so that quotes, offsets and answers read as the source does.
 
-Imports: stdlib, ingest.reflow (sentences re-flowed across hard line breaks, lone page numbers dropped).
 The output of clean_text() is the canonical text that every chunk offset points into.
 """
 

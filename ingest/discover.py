@@ -1,7 +1,4 @@
-"""Find the source files under the knowledge folder and read the manifest that describes them.
-
-Imports: stdlib, pyyaml, core.
-"""
+"""Find the source files under the knowledge folder and read the manifest that describes them."""
 
 from __future__ import annotations
 

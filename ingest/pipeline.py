@@ -1,6 +1,6 @@
 """The ingest run: discover → parse → clean → chunk → embed → store, idempotently.
 
-Imports: stdlib, core, ingest. Threads read, parse and chunk files ahead while the main thread embeds; chunks are
+Threads read, parse and chunk files ahead while the main thread embeds; chunks are
 embedded and written in large batches across files (PKA_INGEST_BATCH_CHUNKS), each document still committed on its
 own (see ChunkStore.write_documents). A bad file is reported by name and skipped; nothing else is lost. An OS lock on a
 file in the data folder refuses a second concurrent run.

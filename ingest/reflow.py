@@ -1,6 +1,6 @@
 """Re-flow hard-wrapped text into sentences and paragraphs, and drop lone page-number lines.
 
-Imports: stdlib only. Works on cleaned lines (stripped, no tabs). Headings, list items and table rows keep their own
+Works on cleaned lines (stripped, no tabs). Headings, list items and table rows keep their own
 lines; a line joins the one before it only when the break is inside a sentence:
 - the line before ends without a sentence end and this line starts in lower case (any text), or
 - the text is hard-wrapped (most lines end near one width) and the line before ran to that width without ending

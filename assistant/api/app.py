@@ -79,9 +79,7 @@ def create_app(
     app.state.settings = settings
     # add_middleware wraps: the last added runs first.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes, timeout=settings.body_timeout_s)
-    app.add_middleware(
-        AccessMiddleware, read_keys=settings.api_keys, admin_keys=settings.admin_api_keys
-    )
+    app.add_middleware(AccessMiddleware, read_keys=settings.api_keys, admin_keys=settings.admin_api_keys)
     app.add_middleware(CrossSiteWriteMiddleware, allowed_origins=settings.cors_origins)
     app.add_middleware(
         JsonCORSMiddleware,

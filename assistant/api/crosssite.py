@@ -1,6 +1,6 @@
 """Refuse cross-site writes: a browser form (or a page's fetch) on another site must not change anything here.
 
-Imports: stdlib, starlette. With no keys set (the default), nothing else stops a page elsewhere posting a form to
+With no keys set (the default), nothing else stops a page elsewhere posting a form to
 /admin/reload. On a state-changing method (POST, PUT, PATCH, DELETE):
 - an `Origin` header that is neither one of the CORS origins (PKA_CORS_ORIGINS) nor this server's own origin
   (same-origin, e.g. Swagger's "Try it out") gets 403;

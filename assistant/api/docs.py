@@ -1,6 +1,6 @@
 """/docs served offline: Swagger UI from the `swagger-ui-bundle` package, not from a CDN.
 
-Imports: fastapi, starlette, swagger_ui_bundle. FastAPI's own /docs page loads its script, stylesheet and icon from
+FastAPI's own /docs page loads its script, stylesheet and icon from
 the internet, so it is blank on a network without one and tells a third party each time it is opened. Here the
 same page (fastapi.openapi.docs) points at files under /docs/assets, served from the package. /redoc, which has no
 offline bundle, is not served.

@@ -1,7 +1,5 @@
 """The write side's jobs the admin routes run (ingest the knowledge folder; hold the data folder's ingest lock),
 passed to create_app by the entry point, so the API package imports no ingest code.
-
-Imports: stdlib, core.
 """
 
 from __future__ import annotations

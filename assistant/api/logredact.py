@@ -1,6 +1,6 @@
 """Keep secrets out of the access log: the value of every query parameter is written as `***`.
 
-Imports: stdlib, uvicorn. A key sent as `?api_key=...` (or `?token=`, or anything else) would otherwise be written
+A key sent as `?api_key=...` (or `?token=`, or anything else) would otherwise be written
 to uvicorn's access log in clear; so would a question sent in a query string (personal data, which is logged only
 redacted and only with PKA_LOG_QUESTIONS). Parameter names stay, so the log still shows what was asked for.
 `pka serve` passes log_config() to uvicorn, which attaches RedactQueryFilter to every handler it logs through.

@@ -1,7 +1,5 @@
 """Pure ASGI middleware: API keys, a limit on the request body, CORS, trusted hosts and relative redirects. Every
 refusal answers with the API's JSON error body.
-
-Imports: stdlib, starlette, assistant.security, assistant.api.errors (the error body).
 """
 
 from __future__ import annotations

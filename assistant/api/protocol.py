@@ -1,7 +1,7 @@
 """uvicorn's HTTP protocols, with two changes: a request too malformed to reach the app gets the API's JSON error
 body, and a connection that does not finish sending a request's headers in time is closed.
 
-Imports: stdlib, uvicorn, core.config, assistant.api.errors. uvicorn answers a malformed request itself (bad request
+uvicorn answers a malformed request itself (bad request
 line, bad headers) with a plain-text 400 and closes the connection; these subclasses write the same 400 as JSON.
 uvicorn also never closes a connection that sends nothing, or that sends a header a byte at a time (each byte
 re-arms its keep-alive timer), so a few hundred such sockets hold the server; here the headers of each request must

@@ -1,7 +1,5 @@
 """Request-level rules shared by every route: unknown query parameters are refused, feedback is written only when
 it fits on the disk, and the question log is switched on when PKA_LOG_QUESTIONS is.
-
-Imports: stdlib, fastapi, core, assistant.feedback.
 """
 
 from __future__ import annotations

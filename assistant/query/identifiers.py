@@ -1,7 +1,5 @@
 """Identifiers people type, found the same way in questions and in passages: review names ("Child Z", "Family CC",
 "a thematic review"), minute or section numbers ("17.3"), abbreviations ("MASH") and years ("2021/22").
-
-Imports: stdlib only.
 """
 
 from __future__ import annotations

@@ -5,8 +5,6 @@ should I do" for a procedure), which is all this reads; nothing here names a pla
 
 `asks()` gives every shape a question asks for (a "who chairs it and how often does it meet?" asks two); the
 answer scorer reads these flags as features. `question_kind()` is the one shape that leads, derived from them.
-
-Imports: stdlib only.
 """
 
 from __future__ import annotations

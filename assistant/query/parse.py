@@ -1,7 +1,7 @@
 """The typed Query: a question parsed once per request, read by every later stage (retrieval, scoping, the review
 index, answers, urgency) instead of each stage parsing the text again.
 
-Imports: stdlib, core, assistant.conversation, assistant.query. Collaborators that depend on the store or on
+Collaborators that depend on the store or on
 trained models (the places a store's documents come from, the urgent-concern classifier) are passed in.
 """
 

@@ -1,6 +1,6 @@
 """Parsers: one function per file type, each turning raw bytes into (text, page starts).
 
-Imports: stdlib, the parser libraries, core. Every failure raises ParseError with a plain-English reason.
+Every failure raises ParseError with a plain-English reason.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """OCR of image-only PDF pages with Debian's `tesseract` (apt-get install tesseract-ocr), when it is installed.
 
-Imports: stdlib and pypdfium2 (installed with pdfplumber). Without the binary, available() is False and the PDF
+Without the binary, available() is False and the PDF
 parser reports the file as needing OCR, as before.
 """
 

@@ -2,7 +2,7 @@
 raised small digits become footnote markers (`data[^1]`), running headers, footers and page numbers are dropped,
 and ruled tables become `cell | cell` rows.
 
-Imports: stdlib and pdfminer/pdfplumber objects (passed in). Pure functions over the layout, so they can be tested
+pdfminer/pdfplumber objects are passed in. Pure functions over the layout, so they can be tested
 on small generated PDFs. Every threshold here is relative to the page or the line's own font size.
 """
 
