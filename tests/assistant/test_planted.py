@@ -95,10 +95,10 @@ def test_genuine_guidance_is_not_flagged(sentence: str) -> None:
     assert not flag_sentence(sentence)
 
 
-@pytest.mark.parametrize("name", ["planted", "planted_heldout", "planted_test", "planted_final"])
-def test_flagger_on_its_labelled_sets(name: str) -> None:
-    """Each set's first measurement is in evals/results/planted/report.md; this keeps today's level."""
-    got = evaluate(ROOT / "evals" / f"{name}.jsonl")
+def test_flagger_on_the_set_it_was_written_against() -> None:
+    """The development set only: the held-out sets (planted_heldout, planted_test, planted_final) are measured by
+    `python -m evals.planted --set …`, not gated here, so they stay a measurement of what was not tuned on."""
+    got = evaluate(ROOT / "evals" / "planted.jsonl")
     assert got.recall >= 0.8 and got.false_alarm_rate <= 0.05, (got.misses, got.alarms)
 
 
