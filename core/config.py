@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     dense_weight: float = Field(0.35, ge=0, le=1)
     rerank_depth: int = Field(30, ge=0, le=500)
     rerank_weight: float = Field(0.5, ge=0, le=5)
+    # "fitted": the top candidates are ordered by the fitted reranker (assistant/retrieval/rerank_model.json, refitted
+    # by `pka train-rerank`); "hand-set": by the fused score plus rerank_weight times sentence coverage
+    reranker: Literal["fitted", "hand-set"] = "fitted"
     # The partnership this deployment serves: a question that names no place prefers its documents.
     # Empty: taken from `home_partnership` in the knowledge folder's manifest.yaml, if any.
     home_partnership: str = ""
