@@ -55,10 +55,13 @@ FEATURES = (
     "rank",  # 1 / fused rank
     "fused",  # the hand-set fused score
 )
-# What the shipped model is fitted on: the fused score is left out, so each identifier counts through its own
+# What the shipped model is fitted on. The fused score is left out, so each identifier counts through its own
 # weight (with it, the fit gave the fused score a negative weight, which would demote an identifier match the
-# training questions never show, such as a minute number).
-FITTED = tuple(f for f in FEATURES if f != "fused")
+# training questions never show, such as a minute number). The closest-sentence similarity is left out too: it
+# adds +0.02 hit@5 on the seeds under CV, but embedding the sentences of 50 candidates per query took search from
+# about 30 ms to 0.6 s at the median on the partnerships set (evals/results/retrieval.md); a model that lists it
+# still gets it computed.
+FITTED = tuple(f for f in FEATURES if f not in ("fused", "sentence"))
 
 
 def boost_components(parsed: str | Query, index: _Index, home: Callable[[Any], bool] | None) -> dict[str, np.ndarray]:
@@ -122,16 +125,21 @@ class SentenceVectors:
         self.vectors: dict[tuple[str, str], np.ndarray] = {}
 
     def best(self, embedder: Embedder, vector: np.ndarray, texts: list[str]) -> list[float]:
-        """Per passage, the similarity of `vector` to its closest sentence or list item."""
+        """Per passage, the similarity of `vector` to its closest sentence or list item. Safe under concurrent
+        requests: what this call needs is gathered locally before the shared store is touched."""
         key = str(getattr(embedder, "model_id", type(embedder).__name__))
         spans = [[t[s:e] for s, e in sentence_spans(t)] or [t] for t in texts]
-        missing = list(dict.fromkeys(s for ss in spans for s in ss if (key, s) not in self.vectors))
+        wanted = list(dict.fromkeys(s for ss in spans for s in ss))
+        have = {s: v for s in wanted if (v := self.vectors.get((key, s))) is not None}
+        missing = [s for s in wanted if s not in have]
         if missing:
+            fresh = np.asarray(embedder.embed_documents(missing), dtype=np.float32)
             if len(self.vectors) + len(missing) > self.limit:
-                self.vectors.clear()
-            for s, v in zip(missing, embedder.embed_documents(missing), strict=True):
-                self.vectors[(key, s)] = np.asarray(v, dtype=np.float32)
-        return [max(float(self.vectors[(key, s)] @ vector) for s in ss) for ss in spans]
+                self.vectors = {}
+            for s, v in zip(missing, fresh, strict=True):
+                have[s] = v
+                self.vectors[(key, s)] = v
+        return [max(float(have[s] @ vector) for s in ss) for ss in spans]
 
 
 SENTENCES = SentenceVectors()

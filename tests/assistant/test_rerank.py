@@ -69,3 +69,14 @@ def test_a_retriever_with_a_reranker_orders_its_fused_candidates(seeded) -> None
     assert {h.chunk.chunk_id for h in hits} <= set(fused_top)
     lengths = [len(h.chunk.text) for h in hits]
     assert lengths == sorted(lengths, reverse=True)
+
+
+def test_an_identifier_no_training_question_shows_still_lifts_a_match() -> None:
+    x, y, q = _data()
+    x[:, FEATURES.index("minute")] = 0.0  # no question names a minute number
+    review = FEATURES.index("review")
+    x[:, review] = (y & (np.arange(len(y)) % 3 == 0)).astype(float)  # a review-name match goes with gold
+    model = fit(x, y, q)
+    weight = dict(zip(model.features, model.weights / model.scale, strict=True))
+    assert weight["review"] > 0
+    assert weight["minute"] == pytest.approx(weight["review"] / 1.5)
