@@ -58,9 +58,8 @@ FEATURES = (
 # What the shipped model is fitted on. The fused score is left out, so each identifier counts through its own
 # weight (with it, the fit gave the fused score a negative weight, which would demote an identifier match the
 # training questions never show, such as a minute number). The closest-sentence similarity is left out too: it
-# adds +0.02 hit@5 on the seeds under CV, but embedding the sentences of 50 candidates per query took search from
-# about 30 ms to 0.6 s at the median on the partnerships set (evals/results/retrieval.md); a model that lists it
-# still gets it computed.
+# adds +0.02 hit@5 on the seeds under CV, but embedding the sentences of 50 candidates per query took search p95
+# from 37 ms to 1.2 s on the seeds (evals/results/retrieval.md); a model that lists it still gets it computed.
 FITTED = tuple(f for f in FEATURES if f not in ("fused", "sentence"))
 
 
