@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from assistant.cli import ask, serve, train_urgent
 from core.config import Settings, get_settings, settings_problems
 from core.errors import BadInput, PKAError
-from evals.cli import eval_command, eval_safeguarding_command, train_answer_command
+from evals.cli import eval_command, eval_safeguarding_command, train_answer_command, train_rerank_command
 from ingest.cli import flagged, ingest
 
 app = typer.Typer(help="Partnership Knowledge Assistant.", no_args_is_help=True, add_completion=False)
@@ -24,6 +24,7 @@ app.command("eval-safeguarding")(eval_safeguarding_command)
 app.command("flagged")(flagged)
 app.command("train-urgent")(train_urgent)
 app.command("train-answer")(train_answer_command)
+app.command("train-rerank")(train_rerank_command)
 
 feedback_app = typer.Typer(help="Feedback people gave on answers (kept in the data folder).", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")

@@ -22,6 +22,7 @@ from assistant.filtered import check_filtered
 from assistant.generate import Generator, OnToken, build_generator
 from assistant.query import Query, QueryParser
 from assistant.retrieval import Retriever, use_gazetteer
+from assistant.retrieval.rerank import Reranker
 from assistant.reviews import label as review_label
 from assistant.safeguarding import Safeguarding
 from assistant.scope import WORDING, PlaceIndex, Scope, generic_abbreviation, load_wording
@@ -296,6 +297,7 @@ def build_retriever(settings: Settings, *, store: ChunkStore, embedder: Embedder
         dense_weight=settings.dense_weight,
         rerank_depth=settings.rerank_depth,
         rerank_weight=settings.rerank_weight,
+        reranker=Reranker.load() if settings.reranker == "fitted" else None,
         home_partnership=settings.home_partnership or _manifest_home(Path(settings.knowledge_dir)),
     )
 

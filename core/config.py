@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     dense_weight: float = Field(0.35, ge=0, le=1)
     rerank_depth: int = Field(30, ge=0, le=500)
     rerank_weight: float = Field(0.5, ge=0, le=5)
+    # "fitted": the top candidates are ordered by the fitted reranker (assistant/retrieval/rerank_model.json, refitted
+    # by `pka train-rerank`; better retrieval under CV, evals/results/retrieval.md); "hand-set": by the fused score
+    # plus rerank_weight times sentence coverage. Hand-set until the answer scorer is refitted on the fitted ranking
+    # (with the scorer fitted on the hand-set ranking, partnerships answers fewer questions).
+    reranker: Literal["fitted", "hand-set"] = "hand-set"
     # The partnership this deployment serves: a question that names no place prefers its documents.
     # Empty: taken from `home_partnership` in the knowledge folder's manifest.yaml, if any.
     home_partnership: str = ""

@@ -163,6 +163,25 @@ def train_answer_command(
     typer.echo(f"model written to {target}")
 
 
+def train_rerank_command(
+    saved: bool = typer.Option(False, "--saved", help="Fit on the candidates saved by the last run (no scoring)."),
+    out: Path = typer.Option(None, "--out", help="Model file (default: the package's rerank_model.json)."),
+    partnerships: Path = typer.Option(
+        Path("../shared/corpora/partnerships"), "--partnerships", help="The corpus partnerships.jsonl asks about."
+    ),
+) -> None:
+    """Refit the retrieval reranker on seeds dev+train and partnerships.jsonl (over the seeds and
+    ../shared/corpora/partnerships): score every question's top candidates, fit, print the 5-fold CV table."""
+    from evals.retrieval_cv import collect, load_sets, table, train
+
+    if not saved:
+        collect(partnerships)
+    model = train(out)
+    typer.echo("\n".join(table(load_sets())))
+    typer.echo(f"weights: {dict(zip(model.features, model.weights.round(3).tolist(), strict=True))}")
+    typer.echo(f"model written to {out or 'assistant/retrieval/rerank_model.json'}")
+
+
 def eval_safeguarding_command(
     out: Path = typer.Option(Path("evals/results/safeguarding"), help="Report folder."),
 ) -> None:

@@ -20,10 +20,9 @@ import numpy as np
 from assistant.binary_codes import BinaryCodes
 from assistant.evidence import best_sentence_coverage
 from assistant.query import Query
-from assistant.query.identifiers import MINUTE_NO, review_names, years_in
+from assistant.query.identifiers import years_in
 from assistant.retrieval.index import (
     RRF_K,
-    _abbreviation_terms,
     _build_index,
     _codable,
     _Index,
@@ -33,7 +32,15 @@ from assistant.retrieval.index import (
     _top,
     typical,
 )
-from assistant.retrieval.places import place_match, places
+from assistant.retrieval.rerank import (
+    FEATURES,
+    SENTENCES,
+    Reranker,
+    Signals,
+    boost_components,
+    candidate_features,
+    hand_set_boost,
+)
 from core.embeddings import Embedder
 from core.errors import EmptyKnowledgeBase
 from core.glossary import Glossary
@@ -43,8 +50,6 @@ from core.types import Chunk, Filters, SearchHit
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-_MINUTE_NO = MINUTE_NO
 
 
 class Retriever:
@@ -67,6 +72,7 @@ class Retriever:
         rerank_weight: float = 0.5,
         home_partnership: str = "",
         background_rebuild_s: float = 5.0,
+        reranker: Reranker | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -80,6 +86,7 @@ class Retriever:
         self.dense_weight = dense_weight
         self.rerank_depth = rerank_depth
         self.rerank_weight = rerank_weight
+        self.reranker = reranker  # fitted weights over the top candidates; None: the hand-set coverage rerank
         self.home_partnership_name = home_partnership.strip()
         self.home_partnership = self.home_partnership_name.lower()
         self.background_rebuild_s = background_rebuild_s
@@ -245,43 +252,76 @@ class Retriever:
             filtered = True
         if filtered and not mask.any():
             return []
-        expansion = self.glossary.expand(query)
-        vector = self.embedder.embed_query(f"{query} {expansion}".strip())
-        dense = self.dense_scores_of(vector, index, mask if filtered else None)
-        q_terms = terms(query)
-        x_terms = [t for t in terms(expansion) if t not in q_terms]
-        sparse = np.asarray(index.bm25.get_scores(q_terms), dtype=np.float32) if q_terms else np.zeros(n, np.float32)
-        if x_terms:
-            sparse = sparse + 0.5 * np.asarray(index.bm25.get_scores(x_terms), dtype=np.float32)
-        boosts = self._boosts(parsed or query, index)
-        if self.fusion == "rrf":
-            fused = _rrf(dense, mask) + _rrf(sparse, mask) + boosts / (RRF_K + 1)
-        else:
-            a = self.dense_weight
-            fused = a * _norm(dense, mask) + (1 - a) * _norm(sparse, mask) + 0.2 * boosts
+        signals, vector, q_terms = self._signals(query, parsed, index, mask if filtered else None)
+        fused = signals.fused.copy()
         fused[~mask] = -np.inf
         k = min(top_k, int(mask.sum()))
-        order = _top(fused, max(k, self.rerank_depth))
-        if self.rerank_weight and len(order) > 1:
-            fused = fused.copy()
-            alts = self.glossary.alternatives(query)
-            q_unique = list(dict.fromkeys(q_terms))
-            for i in order:
-                c = index.chunks[i]
-                fused[i] += self.rerank_weight * best_sentence_coverage(
-                    c.text, f"{c.context} {c.partnership}", q_unique, self.idf, alts
-                )
-            order = order[np.argsort(-fused[order], kind="stable")]
+        alts = self.glossary.alternatives(query)
+        q_unique = list(dict.fromkeys(q_terms))
+        reranker = self.reranker
+        if reranker is not None and k > 0:
+            # The fitted reranker orders the top `depth`; the scores shown stay the hand-set ones (fused plus
+            # coverage over the top rerank_depth), the scale the answer step was fitted with.
+            order = _top(fused, max(k, reranker.depth))
+            texts = [index.chunks[i].text for i in order]
+            sentence = SENTENCES.best(self.embedder, vector, texts) if "sentence" in reranker.features else None
+            x = candidate_features(index, order, signals, q_unique, self.idf, alts, sentence, parsed or query)
+            cut = min(len(order), self.rerank_depth)
+            fused[order[:cut]] += self.rerank_weight * x[:cut, FEATURES.index("coverage")]
+            order = order[reranker.order(x)]
+        else:
+            order = _top(fused, max(k, self.rerank_depth))
+            if self.rerank_weight and len(order) > 1:
+                for i in order:
+                    c = index.chunks[i]
+                    fused[i] += self.rerank_weight * best_sentence_coverage(
+                        c.text, f"{c.context} {c.partnership}", q_unique, self.idf, alts
+                    )
+                order = order[np.argsort(-fused[order], kind="stable")]
         order = self._current_first(order, index)[:k]
         if index.embeddings.shape[0] == n:  # each hit's own similarity, also where dense search only estimated it
             rows = np.sort(order)  # sorted: memory-mapped rows read in order
             own = dict(zip(rows.tolist(), (index.embeddings[rows] @ vector).tolist(), strict=True))
         else:
-            own = {int(i): float(dense[i]) for i in order}
+            own = {int(i): float(signals.cosine[i]) for i in order}
         return [
             SearchHit(chunk=index.chunks[i], score=float(fused[i]), rank=r + 1, dense=own[int(i)])
             for r, i in enumerate(order)
         ]
+
+    def _signals(
+        self, query: str, parsed: Query | None, index: _Index, mask: np.ndarray | None
+    ) -> tuple[Signals, np.ndarray, list[str]]:
+        """Dense and BM25 scores (the question's terms and the glossary expansion's), the identifier boosts, and
+        their fusion, over every chunk; with the query vector and the question's terms."""
+        n = len(index.chunks)
+        allowed = mask if mask is not None else np.ones(n, dtype=bool)
+        expansion = self.glossary.expand(query)
+        vector = self.embedder.embed_query(f"{query} {expansion}".strip())
+        dense = self.dense_scores_of(vector, index, mask)
+        q_terms = terms(query)
+        x_terms = [t for t in terms(expansion) if t not in q_terms]
+        assert index.bm25 is not None  # search() checked
+        zeros = np.zeros(n, np.float32)
+        own = np.asarray(index.bm25.get_scores(q_terms), dtype=np.float32) if q_terms else zeros
+        more = np.asarray(index.bm25.get_scores(x_terms), dtype=np.float32) if x_terms else zeros
+        sparse = own + 0.5 * more
+        components = boost_components(parsed or query, index, self.is_home if self.home_partnership else None)
+        boosts = hand_set_boost(components)
+        if self.fusion == "rrf":
+            fused = _rrf(dense, allowed) + _rrf(sparse, allowed) + boosts / (RRF_K + 1)
+        else:
+            a = self.dense_weight
+            fused = a * _norm(dense, allowed) + (1 - a) * _norm(sparse, allowed) + 0.2 * boosts
+        signals = Signals(
+            dense=_norm(dense, allowed),
+            cosine=dense,
+            bm25_q=_norm(own, allowed),
+            bm25_x=_norm(more, allowed) if x_terms else zeros,
+            boosts=components,
+            fused=fused,
+        )
+        return signals, vector, q_terms
 
     def dense_scores_of(self, vector: np.ndarray, index: _Index, mask: np.ndarray | None = None) -> np.ndarray:
         """Cosine similarity of the query vector to the chunks the mask allows (-1 for those it leaves out). Exact when
@@ -318,38 +358,8 @@ class Retriever:
         return scores
 
     def _boosts(self, parsed: str | Query, index: _Index) -> np.ndarray:
-        """Exact identifiers in the query lift the chunks that carry them. Every lookup goes through postings or
-        groups built with the index, so no per-chunk Python runs per query. The home partnership is preferred
-        only when the question names no place (a parsed Query says what it names; for a plain text, its places)."""
-        query = parsed.standalone if isinstance(parsed, Query) else parsed
-        wanted_reviews = parsed.reviews if isinstance(parsed, Query) else review_names(query)
-        numbers = parsed.numbers if isinstance(parsed, Query) else tuple(dict.fromkeys(_MINUTE_NO.findall(query)))
-        n = len(index.chunks)
-        boost = np.zeros(n, dtype=np.float32)
-        unit = 1.0  # one exact identifier match
-        named = [index.review_postings[r] for r in wanted_reviews if r in index.review_postings]
-        if named:
-            boost[np.unique(np.concatenate(named))] += 1.5 * unit  # naming several wanted reviews counts once
-        for number in numbers:
-            hit = index.number_postings.get(number)
-            if hit is not None:
-                boost[hit] += unit
-        if index.bm25 is not None:
-            # An abbreviation counts where it, or its plural, is one of the chunk's index terms ("GP", "GPs").
-            for forms in _abbreviation_terms(query):
-                boost[np.asarray(index.bm25.get_scores(forms)) > 0] += 0.3 * unit
-        wanted_places = places(query)
-        names_place = bool(parsed.places) if isinstance(parsed, Query) else bool(wanted_places)
-        if wanted_places:
-            per_group = np.array(
-                [0.8 if place_match(wanted_places, have) else -0.8 if have else 0.0 for have in index.group_places],
-                dtype=np.float32,
-            )
-            boost += per_group[index.place_groups] * unit
-        elif self.home_partnership and not names_place:
-            home = np.array([self.is_home(c) for c in index.group_heads] + [False], dtype=bool)
-            boost[home[index.groups]] += 0.5 * unit
-        return boost
+        """The identifier boosts fusion adds (hand-set weights of assistant.retrieval.rerank's components)."""
+        return hand_set_boost(boost_components(parsed, index, self.is_home if self.home_partnership else None))
 
     def successors(self) -> dict[str, set[str]]:
         """Replaced document id -> the documents whose manifest entries say they replace it (per store version)."""
