@@ -1,7 +1,7 @@
 """The last step of every answer: contact details only from the deployment's signposting, and a question whether
 to refer or report never answered "no" from a document.
 
-Imports: stdlib, core, assistant. Anyone who can drop a file into the knowledge folder can write
+Anyone who can drop a file into the knowledge folder can write
 "the emergency number is 0800 …" or "no need to refer" into it; ingest flags the second kind (core/flagging.py),
 and this module makes sure neither reaches a user even when a passage slips through:
 

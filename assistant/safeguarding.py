@@ -53,7 +53,7 @@ class Safeguarding:
         return is_urgent(question, self.retriever.embedder)
 
     def reviews(self) -> list[Review]:
-        version = self.retriever.version
+        version = self.retriever.state
         if version != self._version:
             chunks = self.retriever.chunks
             self._reviews = build_index(chunks, self.themes)

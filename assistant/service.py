@@ -1,6 +1,6 @@
 """AssistantService: search and ask over the store, with follow-up resolution and extractive answers.
 
-Imports: stdlib, core, assistant. Built once per process by build_service(); the API and CLI share it.
+Built once per process by build_service(); the API and CLI share it.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class AssistantService:
     # ---- the question, parsed once ----------------------------------------------------------------------------
     def places(self) -> PlaceIndex:
         """The places and partnerships of the store's documents (rebuilt when the store changes)."""
-        version = self.retriever.version
+        version = self.retriever.state
         if self._places[0] != version or self._places[1] is None:
             generic = generic_abbreviation(((t.term, t.expansion) for t in self.glossary.terms), self.gazetteer)
             index = PlaceIndex(self.gazetteer, self.store.document_records().values(), generic=generic)

@@ -1,6 +1,6 @@
 """Settings read from the environment (prefix PKA_) with a working default for every field.
 
-Imports: stdlib, pydantic, pydantic-settings. Only entry points call get_settings(); everything else is passed
+Only entry points call get_settings(); everything else is passed
 a Settings instance.
 """
 

@@ -1,7 +1,5 @@
 """Training data for the answer scorer: every evidence unit of the passages an item retrieves, labelled 1 when it
 overlaps one of the item's gold quotes (from the same document), 0 otherwise.
-
-Imports: stdlib, numpy, core, assistant, evals.metrics.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
 """`pka eval`: run question sets against a knowledge folder and write a JSON report and a Markdown table, plain
 and k-fold cross-validated; `pka train-answer`: refit the answer scorer.
-
-Imports: stdlib, typer, core, assistant, evals (lazily inside the commands).
 """
 
 from __future__ import annotations

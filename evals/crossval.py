@@ -1,8 +1,6 @@
 """K-fold cross-validation of the fitted answer engine: the scorer's weights and its abstention threshold are
 fitted on the other folds' items (plus any extra training data) and each item is answered by the model that did
 not see it.
-
-Imports: stdlib, core, assistant, evals.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
 """Build a knowledge base of the real documents plus at least N chunks of synthetic other-partnership documents,
 to check that quality holds when the corpus is much larger than the question set's sources.
-
-Imports: stdlib, core, ingest, evals.synthetic.
 """
 
 from __future__ import annotations

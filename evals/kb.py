@@ -1,7 +1,5 @@
 """The knowledge folder and store an eval runs against: the seeds' folder, optionally merged with other folders
 (e.g. ../shared/corpora/partnerships) into one temporary folder, ingested once and cached by content.
-
-Imports: stdlib, pyyaml, core, ingest.
 """
 
 from __future__ import annotations

@@ -1,7 +1,4 @@
-"""Pure metric functions for the eval: quote matching, keyword recall, ranks, percentiles.
-
-Imports: stdlib, numpy, core.text.
-"""
+"""Pure metric functions for the eval: quote matching, keyword recall, ranks, percentiles."""
 
 from __future__ import annotations
 

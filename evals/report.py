@@ -1,7 +1,5 @@
 """The Markdown report of an eval: each question set's headline figures, plain and cross-validated, then the
 plain run's per-type table, latency and the items to look at.
-
-Imports: stdlib, evals.runner.
 """
 
 from __future__ import annotations

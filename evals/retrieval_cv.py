@@ -9,8 +9,6 @@ of every set (folds_of, the answer step's folds) and ranks the held-out fold of 
                                            # seeds + CORPUS, default ../shared/corpora/partnerships) to
                                            # /tmp/pka-eval/rerank-*.npz
     python -m evals.retrieval_cv cv        # the CV table (and failures by kind)
-
-Imports: stdlib, numpy, core, assistant, evals.
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ from evals.crossval import folds_of
 from evals.kb import CACHE_ROOT
 from evals.metrics import first_hit_rank, quote_in
 
-SEEDS = ("seeds", [Path("evals/dev.jsonl"), Path("evals/train.jsonl")], [])
+SEEDS: tuple[str, list[Path], list[Path]] = ("seeds", [Path("evals/dev.jsonl"), Path("evals/train.jsonl")], [])
 PARTNERSHIPS = ("partnerships", [Path("evals/partnerships.jsonl")], [Path("../shared/corpora/partnerships")])
 DEPTH = 50
 
@@ -121,7 +119,7 @@ def collect(partnerships: Path | None = None) -> None:
         items = _load_sets(sets)
         service, where = _service(Path("knowledge"), added, 0, "markov")
         data = collect_set(service, items)
-        np.savez_compressed(features_path(name), **data)
+        np.savez_compressed(features_path(name), allow_pickle=False, **data)
         print(f"{name}: {len(items)} questions, {len(data['y'])} candidates over {where}", flush=True)
     memo.write_bytes(pickle.dumps(SENTENCES.vectors))
 

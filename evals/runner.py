@@ -1,7 +1,4 @@
-"""Run a question set through the assistant in-process and summarise per question type and overall.
-
-Imports: stdlib, core, assistant, evals.metrics.
-"""
+"""Run a question set through the assistant in-process and summarise per question type and overall."""
 
 from __future__ import annotations
 

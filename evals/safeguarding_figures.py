@@ -1,7 +1,5 @@
 """Figures for the safeguarding-aware features: urgent-concern recall and false alarms, the review index, theme
 coverage (reviews listed / reviews tagged), named-review answers and ambiguity handling.
-
-Imports: stdlib, core, assistant.
 """
 
 from __future__ import annotations

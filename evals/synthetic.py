@@ -1,7 +1,7 @@
 """Realistic synthetic partnership documents for distractor and scale tests: real sentence structure from the
 knowledge base, with other partnerships' names, places, review names, dates and figures.
 
-Imports: stdlib, core. Deterministic for a given seed.
+Deterministic for a given seed.
 """
 
 from __future__ import annotations

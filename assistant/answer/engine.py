@@ -1,7 +1,5 @@
 """The answer engine: score every evidence unit of the retrieved passages with the fitted model, abstain when the
 best one is unlikely to answer, else answer with the best evidence shaped by what was asked.
-
-Imports: stdlib, numpy, core, assistant.citing, assistant.query, assistant.answer.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
 """Features of each (question, evidence unit) pair for the fitted answer scorer: meaning (dense similarity of the
 question to the unit and to its passage), shared words (idf-weighted coverage with glossary synonyms, a BM25 term
 score), retrieval (rank, fused score), answer-type agreement, period agreement, heading and position.
-
-Imports: stdlib, numpy, core, assistant.evidence, assistant.answer.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 abstention threshold on the best unit's probability. Weights live in answer_model.json (package data) and are
 refitted by `pka train-answer`.
 
-Imports: stdlib, numpy; scikit-learn only inside fit().
+scikit-learn is imported only inside fit().
 """
 
 from __future__ import annotations

@@ -2,8 +2,6 @@
 assistant.query.kinds). These patterns encode general facts of English ("how many" asks for a count, "who"
 for a person or role, "when" for a date, "what does X stand for" for an expansion) and of document typography
 (numbers, dates, proper names, list items); nothing in them names a place, document or question.
-
-Imports: stdlib, assistant.query.kinds.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
 """Evidence units: the sentences and list items of retrieved passages (with their passage as context and absolute
 character offsets for citations), the lists they form, and glossary entries as citable units.
-
-Imports: stdlib, core.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
 """The retrieval index of one committed store state: chunks, vectors, BM25, and the lookups built with them
 (filter groups, review-name and minute-number postings, each chunk's places), and its on-disk cache.
-
-Imports: stdlib, numpy, bm25s, core, assistant.binary_codes, assistant.query, assistant.retrieval.places.
 """
 
 from __future__ import annotations
@@ -34,7 +32,7 @@ RRF_K = 60
 
 @dataclass
 class _Index:
-    version: str
+    state: str  # the store state (ChunkStore.state()) this index was built from
     chunks: list[Chunk]
     embeddings: np.ndarray  # (n, dim) float32, memory-mapped from the index cache when there is one
     codes: BinaryCodes | None  # one-bit codes of the embeddings, built past the exact-search size
@@ -107,7 +105,7 @@ def _build_index(
     groups, heads = _group(chunks, lambda c: (c.doc_type, c.partnership, c.year))
     doc_numbers, doc_heads = _group(chunks, lambda c: (c.doc_id,))
     return _Index(
-        version=version,
+        state=version,
         chunks=chunks,
         embeddings=embeddings,
         codes=codes,

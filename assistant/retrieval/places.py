@@ -1,7 +1,7 @@
 """Places in passages and questions for the retrieval boosts and the answer checks, from the deployment's
 gazetteer (knowledge/places.yaml, core.places) plus the places that partnership names start with.
 
-Imports: stdlib, core. The gazetteer in use is set once per process by the service (use_gazetteer); until then
+The gazetteer in use is set once per process by the service (use_gazetteer); until then
 only the places learned from the store's partnership names are known.
 """
 

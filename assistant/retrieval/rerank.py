@@ -1,8 +1,6 @@
 """The retrieval signals of each candidate passage, and a fitted reranker over the top candidates of the fused
 ranking: a linear score of standardised features whose weights come from a logistic regression on eval questions
 (label: the passage holds a gold quote), shipped as `rerank_model.json` and refitted by `pka train-rerank`.
-
-Imports: stdlib, numpy, core, assistant.evidence, assistant.query, assistant.retrieval (scikit-learn only in fit).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 type (review names, minute numbers, abbreviations, places). Dense search is exact up to `dense_exact_max` chunks;
 past that, candidates come from one-bit codes of the vectors (or the store's HNSW index) and are scored exactly.
 
-Imports: stdlib, numpy, bm25s, core, assistant. The index is built once from the store and rebuilt only when the
+The index is built once from the store and rebuilt only when the
 store's committed state changes. A search takes a parsed Query (assistant.query) or a plain string.
 """
 
@@ -110,14 +110,14 @@ class Retriever:
         so an answer right after an ingest already sees it.
         """
         version = self.store.state()
-        if not force and self._index is not None and self._index.version == version:
+        if not force and self._index is not None and self._index.state == version:
             return False
         if not (wait or force) and self._index is not None and self._last_build_s >= self.background_rebuild_s:
             if self._lock.acquire(blocking=False):  # else a rebuild is already under way
                 threading.Thread(target=self._build_in_background, name="pka-index-rebuild", daemon=True).start()
             return False
         with self._lock:
-            if not force and self._index is not None and self._index.version == version:
+            if not force and self._index is not None and self._index.state == version:
                 return False  # another request rebuilt it while this one waited
             self._build(version)
         return True
@@ -166,12 +166,12 @@ class Retriever:
         log.info("retrieval index built: %d chunks in %.1f s", len(chunks), self._last_build_s)
 
     @property
-    def version(self) -> str:
-        """The store version the in-memory index was built from."""
+    def state(self) -> str:
+        """The store state (ChunkStore.state()) the in-memory index was built from."""
         if self._index is None:
             self.refresh()
         assert self._index is not None  # refresh() always sets it
-        return self._index.version
+        return self._index.state
 
     @property
     def chunks(self) -> list[Chunk]:
@@ -363,7 +363,7 @@ class Retriever:
 
     def successors(self) -> dict[str, set[str]]:
         """Replaced document id -> the documents whose manifest entries say they replace it (per store version)."""
-        version = self.version
+        version = self.state
         if self._successors[0] != version:
             out: dict[str, set[str]] = {}
             for record in self.store.document_records().values():

@@ -239,7 +239,7 @@ def test_a_slow_rebuild_runs_in_the_background_while_requests_use_the_previous_i
     settings, embedder = _fresh_store(tmp_path)
     retriever = _retriever(settings, embedder, background_rebuild_s=0.0)  # every rebuild counts as slow
     retriever.refresh()
-    before = retriever.version
+    before = retriever.state
     (settings.knowledge_dir / "zebra.md").write_text(NEW_TEXT, encoding="utf-8")
     assert ingest_corpus(settings, embedder=embedder, store=retriever.store).ok
     assert retriever.store.state() != before
@@ -256,14 +256,14 @@ def test_a_slow_rebuild_runs_in_the_background_while_requests_use_the_previous_i
     assert retriever.refresh(wait=False) is False
     assert started.wait(10)
     assert retriever.refresh(wait=False) is False  # a second request starts no second rebuild
-    assert retriever.version == before
+    assert retriever.state == before
     assert all("quarzel" not in h.chunk.text for h in retriever.search("quarzel audit", top_k=3))
     release.set()
     for _ in range(200):  # the rebuild finishes on its own thread
-        if retriever.version != before:
+        if retriever.state != before:
             break
         time.sleep(0.05)
-    assert retriever.version == retriever.store.state()
+    assert retriever.state == retriever.store.state()
     assert "quarzel" in retriever.search("quarzel audit", top_k=1)[0].chunk.text
 
 
@@ -281,7 +281,7 @@ def test_a_failed_background_rebuild_keeps_the_index_serving_and_is_tried_again(
     settings, embedder = _fresh_store(tmp_path)
     retriever = _retriever(settings, embedder, background_rebuild_s=0.0)
     retriever.refresh()
-    before = retriever.version
+    before = retriever.state
     (settings.knowledge_dir / "zebra.md").write_text(NEW_TEXT, encoding="utf-8")
     assert ingest_corpus(settings, embedder=embedder, store=retriever.store).ok
     real_load = retriever.store.load_all
@@ -299,10 +299,10 @@ def test_a_failed_background_rebuild_keeps_the_index_serving_and_is_tried_again(
         if not retriever._lock.locked():
             break
         time.sleep(0.05)
-    assert retriever.version == before and retriever.search("quarzel audit", top_k=1)  # still serving
+    assert retriever.state == before and retriever.search("quarzel audit", top_k=1)  # still serving
     retriever.refresh(wait=False)  # the next request tries again
     for _ in range(200):
-        if retriever.version != before:
+        if retriever.state != before:
             break
         time.sleep(0.05)
-    assert len(calls) == 2 and retriever.version == retriever.store.state()
+    assert len(calls) == 2 and retriever.state == retriever.store.state()

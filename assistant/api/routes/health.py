@@ -23,7 +23,7 @@ def health(service: ServiceDep) -> Health | JSONResponse:
         service.store.live_state()
         docs = len(service.documents())
         chunks = len(service.retriever.chunks)
-        current = service.retriever.version == service.store.state()
+        current = service.retriever.state == service.store.state()
     except PKAError as exc:
         body = HealthDegraded(
             status="degraded",
