@@ -1,13 +1,13 @@
 """An embedder that remembers the vectors of the texts it embedded last, so the stages of one request that embed
 the same text (the urgent-concern check, dense retrieval, the answer scorer's question vector) share one vector
-instead of running the model again for each.
+instead of running the model again for each; and a bounded cache of sentence vectors kept between requests.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -58,3 +58,29 @@ class MemoEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         row: np.ndarray = self.embed_documents([text])[0]
         return row
+
+
+class VectorCache:
+    """Vectors by embedder and text, kept between requests so a sentence seen before is not embedded again; cleared
+    when `limit` is passed. The embedder is part of the key: one process may hold two (of different dimensions).
+    Safe under concurrent requests: what a call needs is gathered locally before the shared dict is touched."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.vectors: dict[tuple[str, str], np.ndarray] = {}
+
+    def get(self, embedder: str, embed: Callable[[list[str]], np.ndarray], texts: Sequence[str]) -> np.ndarray:
+        """The vectors of `texts` (one row each, in order), embedding only those not kept."""
+        wanted = list(dict.fromkeys(texts))
+        have = {t: v for t in wanted if (v := self.vectors.get((embedder, t))) is not None}
+        missing = [t for t in wanted if t not in have]
+        if missing:
+            fresh = np.asarray(embed(missing), dtype=np.float32)
+            if len(self.vectors) + len(missing) > self.limit:
+                self.vectors = {}
+            for t, v in zip(missing, fresh, strict=True):
+                have[t] = v
+                self.vectors[(embedder, t)] = v
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.stack([have[t] for t in texts])

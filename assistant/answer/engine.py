@@ -15,6 +15,7 @@ from assistant.answer.units import GLOSSARY_DOC, Unit, glossary_units, list_arou
 from assistant.citing import Citer
 from assistant.query.kinds import Asks, asks
 from assistant.query.parse import Query
+from assistant.vector_memo import VectorCache
 from core.contracts import SIGNPOST
 from core.glossary import Glossary
 from core.text import terms
@@ -45,27 +46,8 @@ class Candidates:
     x: np.ndarray
 
 
-class _VectorCache:
-    """Sentence vectors by embedder and text, so a unit seen in an earlier question is not embedded again. The
-    embedder is part of the key: one process may hold two embedders (of different dimensions) at once."""
-
-    def __init__(self, limit: int = 50_000) -> None:
-        self.limit = limit
-        self.vectors: dict[tuple[str, str], np.ndarray] = {}
-
-    def get(self, embedder: str, embed: Embed, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if (embedder, t) not in self.vectors))
-        if missing:
-            if len(self.vectors) + len(missing) > self.limit:
-                self.vectors.clear()
-            for t, v in zip(missing, embed(missing), strict=True):
-                self.vectors[(embedder, t)] = np.asarray(v, dtype=np.float32)
-        if not texts:
-            return np.zeros((0, 1), dtype=np.float32)
-        return np.stack([self.vectors[(embedder, t)] for t in texts])
-
-
-_CACHE = _VectorCache()
+# Sentence vectors of evidence units, so a unit seen in an earlier question is not embedded again.
+_CACHE = VectorCache(limit=50_000)
 
 
 class Composer:

@@ -21,6 +21,7 @@ from assistant.query.identifiers import MINUTE_NO, review_names
 from assistant.query.kinds import Asks, asks
 from assistant.retrieval.index import _abbreviation_terms, _Index
 from assistant.retrieval.places import place_match, places
+from assistant.vector_memo import VectorCache
 from core.embeddings import Embedder
 from core.text import terms
 
@@ -114,32 +115,22 @@ class Signals:
     fused: np.ndarray
 
 
-class SentenceVectors:
+class SentenceVectors(VectorCache):
     """Vectors of passage sentences by embedder and text, kept between queries (bounded: cleared when full)."""
 
-    def __init__(self, limit: int = 60_000) -> None:
-        self.limit = limit
-        self.vectors: dict[tuple[str, str], np.ndarray] = {}
-
     def best(self, embedder: Embedder, vector: np.ndarray, texts: list[str]) -> list[float]:
-        """Per passage, the similarity of `vector` to its closest sentence or list item. Safe under concurrent
-        requests: what this call needs is gathered locally before the shared store is touched."""
+        """Per passage, the similarity of `vector` to its closest sentence or list item."""
         key = str(getattr(embedder, "model_id", type(embedder).__name__))
         spans = [[t[s:e] for s, e in sentence_spans(t)] or [t] for t in texts]
-        wanted = list(dict.fromkeys(s for ss in spans for s in ss))
-        have = {s: v for s in wanted if (v := self.vectors.get((key, s))) is not None}
-        missing = [s for s in wanted if s not in have]
-        if missing:
-            fresh = np.asarray(embedder.embed_documents(missing), dtype=np.float32)
-            if len(self.vectors) + len(missing) > self.limit:
-                self.vectors = {}
-            for s, v in zip(missing, fresh, strict=True):
-                have[s] = v
-                self.vectors[(key, s)] = v
-        return [max(float(have[s] @ vector) for s in ss) for ss in spans]
+        sims = self.get(key, embedder.embed_documents, [s for ss in spans for s in ss]) @ vector
+        out, start = [], 0
+        for ss in spans:
+            out.append(float(sims[start : start + len(ss)].max()))
+            start += len(ss)
+        return out
 
 
-SENTENCES = SentenceVectors()
+SENTENCES = SentenceVectors(limit=60_000)
 
 
 _FIGURE = re.compile(r"(?<![\w.])\d[\d,.]*%?")

@@ -219,3 +219,15 @@ def test_two_embedders_of_different_dimensions_in_one_process_keep_their_own_sen
         candidates = composer.candidates(question, hits)  # a new question beside a passage seen before
         assert len(candidates.units) >= 1
         assert np.all(np.isfinite(candidates.x))
+
+
+def test_the_sentence_cache_when_full_still_returns_the_vectors_it_held_before() -> None:
+    """Past its limit the cache starts again; texts of this call that were kept before must still come back."""
+    from assistant.vector_memo import VectorCache
+
+    embedder = HashingEmbedder(dim=32)
+    cache = VectorCache(limit=3)
+    first = cache.get("h", embedder.embed_documents, ["alpha board", "beta panel"])
+    both = cache.get("h", embedder.embed_documents, ["alpha board", "gamma audit", "delta plan"])  # passes the limit
+    assert np.allclose(both[0], first[0]) and both.shape == (3, 32)
+    assert np.allclose(both[1:], embedder.embed_documents(["gamma audit", "delta plan"]))
