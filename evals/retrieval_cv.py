@@ -65,7 +65,7 @@ def collect_set(service: Any, items: list[dict[str, Any]], depth: int = DEPTH) -
         index = retriever._index
         n = len(index.chunks)
         mask = np.ones(n, dtype=bool) if scope.doc_ids is None else index.doc_mask(scope.doc_ids)
-        signals, vector, q_terms = retriever._signals(
+        signals, vector, q_terms = retriever.signals(
             parsed.standalone, parsed, index, None if scope.doc_ids is None else mask
         )
         fused = signals.fused.copy()

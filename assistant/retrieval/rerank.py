@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from assistant.evidence import best_sentence_coverage, sentence_spans
 from assistant.query import Query
 from assistant.query.identifiers import MINUTE_NO, review_names
 from assistant.query.kinds import Asks, asks
-from assistant.retrieval.index import _abbreviation_terms, _Index
+from assistant.retrieval.index import _abbreviation_terms, _Index, _norm
 from assistant.retrieval.places import place_match, places
 from assistant.vector_memo import VectorCache
 from core.embeddings import Embedder
@@ -105,14 +106,29 @@ def hand_set_boost(components: dict[str, np.ndarray]) -> np.ndarray:
 
 @dataclass
 class Signals:
-    """What fusion computed for one query over every chunk, kept for the candidates' features."""
+    """What fusion computed for one query over every chunk, kept for the candidates' features. The normalised
+    scores are computed when first read: a search without the fitted reranker reads only `dense` (weighted
+    fusion), so it pays for no other normalisation."""
 
-    dense: np.ndarray  # normalised
     cosine: np.ndarray
-    bm25_q: np.ndarray  # normalised
-    bm25_x: np.ndarray  # normalised
+    bm25_own: np.ndarray  # BM25 of the question's own terms
+    bm25_more: np.ndarray | None  # of the glossary expansion's other terms; None when it adds none
+    allowed: np.ndarray  # the chunks the filters and scope allow (what the normalisation counts)
     boosts: dict[str, np.ndarray]
-    fused: np.ndarray
+    fused: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+
+    @cached_property
+    def dense(self) -> np.ndarray:
+        return _norm(self.cosine, self.allowed)
+
+    @cached_property
+    def bm25_q(self) -> np.ndarray:
+        return _norm(self.bm25_own, self.allowed)
+
+    @cached_property
+    def bm25_x(self) -> np.ndarray:
+        more = self.bm25_more
+        return _norm(more, self.allowed) if more is not None else np.zeros_like(self.bm25_own)
 
 
 class SentenceVectors(VectorCache):

@@ -252,7 +252,7 @@ class Retriever:
             filtered = True
         if filtered and not mask.any():
             return []
-        signals, vector, q_terms = self._signals(query, parsed, index, mask if filtered else None)
+        signals, vector, q_terms = self.signals(query, parsed, index, mask if filtered else None)
         fused = signals.fused.copy()
         fused[~mask] = -np.inf
         k = min(top_k, int(mask.sum()))
@@ -289,7 +289,7 @@ class Retriever:
             for r, i in enumerate(order)
         ]
 
-    def _signals(
+    def signals(
         self, query: str, parsed: Query | None, index: _Index, mask: np.ndarray | None
     ) -> tuple[Signals, np.ndarray, list[str]]:
         """Dense and BM25 scores (the question's terms and the glossary expansion's), the identifier boosts, and
@@ -302,25 +302,17 @@ class Retriever:
         q_terms = terms(query)
         x_terms = [t for t in terms(expansion) if t not in q_terms]
         assert index.bm25 is not None  # search() checked
-        zeros = np.zeros(n, np.float32)
-        own = np.asarray(index.bm25.get_scores(q_terms), dtype=np.float32) if q_terms else zeros
-        more = np.asarray(index.bm25.get_scores(x_terms), dtype=np.float32) if x_terms else zeros
-        sparse = own + 0.5 * more
+        own = np.asarray(index.bm25.get_scores(q_terms), dtype=np.float32) if q_terms else np.zeros(n, np.float32)
+        more = np.asarray(index.bm25.get_scores(x_terms), dtype=np.float32) if x_terms else None
+        sparse = own + 0.5 * more if more is not None else own
         components = boost_components(parsed or query, index, self.is_home if self.home_partnership else None)
+        signals = Signals(cosine=dense, bm25_own=own, bm25_more=more, allowed=allowed, boosts=components)
         boosts = hand_set_boost(components)
         if self.fusion == "rrf":
-            fused = _rrf(dense, allowed) + _rrf(sparse, allowed) + boosts / (RRF_K + 1)
+            signals.fused = _rrf(dense, allowed) + _rrf(sparse, allowed) + boosts / (RRF_K + 1)
         else:
             a = self.dense_weight
-            fused = a * _norm(dense, allowed) + (1 - a) * _norm(sparse, allowed) + 0.2 * boosts
-        signals = Signals(
-            dense=_norm(dense, allowed),
-            cosine=dense,
-            bm25_q=_norm(own, allowed),
-            bm25_x=_norm(more, allowed) if x_terms else zeros,
-            boosts=components,
-            fused=fused,
-        )
+            signals.fused = a * signals.dense + (1 - a) * _norm(sparse, allowed) + 0.2 * boosts
         return signals, vector, q_terms
 
     def dense_scores_of(self, vector: np.ndarray, index: _Index, mask: np.ndarray | None = None) -> np.ndarray:
